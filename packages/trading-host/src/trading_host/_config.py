@@ -1,0 +1,186 @@
+"""Configuration: layered from the shipped default, a TOML file, the environment and arguments."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._problems import Problem
+
+CONFIG_ENV = "TRADING_CONFIG"
+LOCAL_CONFIG = Path("trading.toml")
+DEFAULT_SOURCE = "the shipped default configuration"
+ENV_SOURCE = "the environment"
+ARGS_SOURCE = "the arguments"
+_MODULE_ENV_PREFIX = "TRADING_MODULES__"
+
+
+class ServerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+
+class HostConfig(BaseModel):
+    """The host's configuration after every layer is merged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    serve: list[str] | None = None
+    """Global versions served side by side; ``None`` serves every row of the matrix."""
+    enabled_modules: list[str] | None = None
+    """Modules to serve; ``None`` serves every installed module. ``core`` is always added."""
+    module_version: str | None = None
+    """Standalone mode: serve the one enabled module at this version under ``/{version}``."""
+    api_prefix: str = Field(default="/api", pattern=r"^(/[A-Za-z0-9._~-]+)*$")
+    matrix: dict[str, dict[str, str]] = Field(default_factory=dict)
+    modules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Each module's own settings table, validated by the module's ``Settings`` model."""
+    server: ServerConfig = Field(default_factory=ServerConfig)
+
+
+@dataclass
+class LoadedConfig:
+    """A merged configuration, where each of its keys came from, and what was wrong with it."""
+
+    config: HostConfig
+    sources: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def source(self, key: str) -> str:
+        return self.sources.get(key, DEFAULT_SOURCE)
+
+    def is_default(self, key: str) -> bool:
+        return self.source(key) == DEFAULT_SOURCE
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The seed's variable names (GLOBAL_VERSION, ENABLED_MODULES, MODULE_VERSION) plus ours."""
+    layer: dict[str, Any] = {}
+    if environ.get("GLOBAL_VERSION"):
+        layer["serve"] = _split(environ["GLOBAL_VERSION"])
+    if environ.get("ENABLED_MODULES"):
+        layer["enabled_modules"] = _split(environ["ENABLED_MODULES"])
+    if environ.get("MODULE_VERSION"):
+        layer["module_version"] = environ["MODULE_VERSION"].strip()
+    if environ.get("TRADING_API_PREFIX") is not None:
+        layer["api_prefix"] = environ["TRADING_API_PREFIX"]
+    modules: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if name.upper().startswith(_MODULE_ENV_PREFIX):
+            module, _, key = name[len(_MODULE_ENV_PREFIX) :].lower().partition("__")
+            if module and key:
+                modules.setdefault(module, {})[key] = value
+    if modules:
+        layer["modules"] = modules
+    return layer
+
+
+def _read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        problems.append(
+            Problem("config-file-missing", f"{label} {path} does not exist", "create it, or name an existing file")
+        )
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(
+            Problem("config-file-invalid", f"{path} is not valid TOML: {exc}", f"correct the syntax of {path}")
+        )
+    except OSError as exc:
+        problems.append(
+            Problem("config-file-unreadable", f"cannot read {path}: {exc}", "check the path and its permissions")
+        )
+    return {}
+
+
+def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, Any], label: str) -> None:
+    """A key of a later layer replaces the earlier one, except ``modules``, merged per module and key."""
+    for key, value in layer.items():
+        if key == "modules" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            for module, table in value.items():
+                current = base[key].get(module)
+                if isinstance(current, dict) and isinstance(table, Mapping):
+                    base[key][module] = {**current, **table}
+                else:
+                    base[key][module] = table
+                sources[f"modules.{module}"] = label
+        else:
+            base[key] = value
+            if key == "modules" and isinstance(value, Mapping):
+                sources.update({f"modules.{m}": label for m in value})
+        sources[key] = label
+
+
+def _problem_from_error(error: Any, sources: dict[str, str]) -> Problem:
+    loc = ".".join(str(part) for part in error["loc"])
+    top = str(error["loc"][0]) if error["loc"] else ""
+    where = sources.get(f"modules.{error['loc'][1]}" if top == "modules" and len(error["loc"]) > 1 else top)
+    where = where or DEFAULT_SOURCE
+    if error["type"] == "extra_forbidden":
+        known = ", ".join(sorted(HostConfig.model_fields)) if "." not in loc else "see the documented keys"
+        return Problem(
+            "config-unknown-key", f"unknown key '{loc}' in {where}", f"remove it or correct its spelling ({known})"
+        )
+    return Problem(
+        "config-invalid-value",
+        f"'{loc}' in {where}: {error['msg']} (got {error.get('input')!r})",
+        f"correct '{loc}'",
+    )
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> LoadedConfig:
+    """Merge, strongest last: the shipped default, the file (``path``, ``$TRADING_CONFIG`` or
+    ``./trading.toml``), the environment, then ``overrides``. Problems are collected, not raised."""
+    environ = os.environ if environ is None else environ
+    problems: list[Problem] = []
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    default_text = resources.files("trading_host").joinpath("default.toml").read_text(encoding="utf-8")
+    _merge(merged, sources, tomllib.loads(default_text), DEFAULT_SOURCE)
+
+    if path is not None:
+        file_path: Path | None = Path(path)
+        label = "the config file"
+    elif environ.get(CONFIG_ENV):
+        file_path = Path(environ[CONFIG_ENV])
+        label = f"{CONFIG_ENV}"
+    else:
+        file_path = LOCAL_CONFIG if LOCAL_CONFIG.is_file() else None
+        label = "the config file"
+    if file_path is not None:
+        _merge(merged, sources, _read_toml(file_path, label, problems), str(file_path))
+
+    _merge(merged, sources, _from_environment(environ), ENV_SOURCE)
+    _merge(merged, sources, {k: v for k, v in (overrides or {}).items() if v is not None}, ARGS_SOURCE)
+
+    try:
+        config = HostConfig.model_validate(merged)
+    except ValidationError as exc:
+        problems.extend(_problem_from_error(e, sources) for e in exc.errors())
+        # Go on without the keys in error, so that the problems they hide are reported too.
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        try:
+            config = HostConfig.model_validate({k: v for k, v in merged.items() if k not in bad})
+        except ValidationError:
+            config = HostConfig()
+    return LoadedConfig(config=config, sources=sources, problems=problems)

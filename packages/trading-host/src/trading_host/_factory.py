@@ -1,0 +1,200 @@
+"""Compose the served module versions into an app, or into a user's own app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
+
+from trading_core import ModuleApi
+
+from ._config import load_config
+from ._discovery import Installed, discover
+from ._dispatch import Mount, NotServed, VersionRoutes
+from ._matrix import CORE, Plan, resolve
+from ._openapi import Part, merge_openapi, module_openapi
+from ._runtime import Runtime
+
+
+def _docs_routes(base: str, title: str, document: Callable[[], dict[str, Any]]) -> list[BaseRoute]:
+    """``{base}/openapi.json``, ``{base}/docs`` and ``{base}/redoc``, honouring the root path."""
+    openapi_path = f"{base}/openapi.json"
+
+    async def openapi(request: Request) -> Response:
+        root_path = request.scope.get("root_path", "")
+        body = document()
+        if root_path:
+            body = {**body, "servers": [{"url": root_path}]}
+        return JSONResponse(body)
+
+    async def swagger(request: Request) -> Response:
+        url = request.scope.get("root_path", "") + openapi_path
+        return get_swagger_ui_html(openapi_url=url, title=f"{title} - Swagger UI")
+
+    async def redoc(request: Request) -> Response:
+        url = request.scope.get("root_path", "") + openapi_path
+        return get_redoc_html(openapi_url=url, title=f"{title} - ReDoc")
+
+    label = base.strip("/").replace("/", ":")
+    return [
+        Route(openapi_path, openapi, methods=["GET"], include_in_schema=False, name=f"{label}:openapi"),
+        Route(f"{base}/docs", swagger, methods=["GET"], include_in_schema=False, name=f"{label}:docs"),
+        Route(f"{base}/redoc", redoc, methods=["GET"], include_in_schema=False, name=f"{label}:redoc"),
+    ]
+
+
+class AppFactory:
+    """Builds apps from the installed modules, the configuration and the version matrix.
+
+    Every app one factory builds shares one instance of each module (and so one service and one
+    lifespan): build the apps of a process from one factory.
+
+    ``config`` names a TOML file (else ``$TRADING_CONFIG``, else ``./trading.toml``, else the
+    shipped default); ``environ`` replaces ``os.environ``; ``installed`` replaces discovery, for
+    example ``Installed.from_apis([CoreApi, MyApi])`` to compose module objects directly.
+    """
+
+    def __init__(
+        self,
+        config: str | Path | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        installed: Installed | None = None,
+    ) -> None:
+        self._config = config
+        self._environ = environ
+        self._installed = installed
+        self.runtime = Runtime()
+
+    @property
+    def installed(self) -> Installed:
+        if self._installed is None:
+            self._installed = discover()
+        return self._installed
+
+    def plan(
+        self,
+        enabled_module_names: Sequence[str] | None = None,
+        global_version: str | Sequence[str] | None = None,
+        module_versions: Mapping[str, str] | None = None,
+        *,
+        module_version: str | None = None,
+        api_prefix: str | None = None,
+        load: bool = True,
+    ) -> Plan:
+        """Resolve what would be served, with every problem found; raises nothing."""
+        serve = [global_version] if isinstance(global_version, str) else global_version
+        overrides = {
+            "enabled_modules": list(enabled_module_names) if enabled_module_names is not None else None,
+            "serve": list(serve) if serve is not None else None,
+            "module_version": module_version,
+            "api_prefix": api_prefix,
+        }
+        loaded = load_config(self._config, environ=self._environ, overrides=overrides)
+        return resolve(loaded, self.installed, module_versions=module_versions, load=load)
+
+    def create_app(
+        self,
+        enabled_module_names: Sequence[str] | None = None,
+        global_version: str | Sequence[str] | None = None,
+        module_versions: Mapping[str, str] | None = None,
+        *,
+        module_version: str | None = None,
+        title: str = "Trading API",
+    ) -> FastAPI:
+        """An app serving ``/api/{global}/{module}/...`` for each served global version, or, when
+        ``module_version`` (``MODULE_VERSION``) is set, one module alone at ``/{version}/...``.
+
+        Arguments left ``None`` come from the configuration. Raises :class:`ConfigError` listing
+        every problem before anything is served.
+        """
+        plan = self.plan(enabled_module_names, global_version, module_versions, module_version=module_version)
+        plan.raise_for_problems()
+        runtime = self.runtime
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            async with runtime.lifespan():
+                yield
+
+        app = FastAPI(title=title, lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+        app.router.routes.extend(self.routes(plan, title=title))
+        app.state.trading_plan = plan
+        return app
+
+    def routes(self, plan: Plan, *, title: str = "Trading API") -> list[BaseRoute]:
+        """The routes that serve ``plan``: one dispatcher, the docs, and the not-served 404."""
+        plan.raise_for_problems()
+        apis: dict[tuple[str, str], ModuleApi] = {}
+        for key, resolved in plan.versions.items():
+            assert resolved.api is not None, "resolve the plan with load=True"
+            apis[key] = self.runtime.api(resolved.api, plan.module_settings.get(resolved.module, {}))
+        self.runtime.publish(plan.mounted())
+
+        targets: dict[str, tuple[ASGIApp, Mount]] = {}
+        docs: list[BaseRoute] = []
+        if plan.standalone is not None:
+            module, version = plan.standalone
+            layout = {f"/{version}": (module, version)}
+            if module != CORE:
+                layout.update({f"/{CORE}/{v}": (CORE, v) for m, v in plan.versions if m == CORE})
+            for prefix, (m, v) in layout.items():
+                targets[prefix] = (apis[(m, v)], Mount(None, m, v, prefix))
+                docs += _docs_routes(prefix, f"{title}: {m} {v}", cache(lambda api=apis[(m, v)]: module_openapi(api)))
+            served: dict[str, Any] = dict(layout.values())
+            return [VersionRoutes(targets), *docs, NotServed("", {"standalone": served})]
+
+        for global_version, row in plan.rows.items():
+            base = f"{plan.api_prefix}/{global_version}"
+            for module, version in row.items():
+                prefix = f"{base}/{module}"
+                targets[prefix] = (apis[(module, version)], Mount(global_version, module, version, prefix))
+
+            def document(
+                base: str = base, row: dict[str, str] = row, global_version: str = global_version
+            ) -> dict[str, Any]:
+                parts = [Part(m, f"{base}/{m}", module_openapi(apis[(m, v)])) for m, v in row.items()]
+                description = ", ".join(f"{m} {v}" for m, v in row.items())
+                return merge_openapi(parts, title=title, version=global_version, description=description)
+
+            docs += _docs_routes(base, f"{title} {global_version}", cache(document))
+        return [VersionRoutes(targets), *docs, NotServed(plan.api_prefix, {"global_versions": plan.rows})]
+
+
+def embed(
+    app: FastAPI,
+    *,
+    prefix: str = "/api",
+    factory: AppFactory | None = None,
+    enabled_module_names: Sequence[str] | None = None,
+    global_version: str | Sequence[str] | None = None,
+    module_versions: Mapping[str, str] | None = None,
+    title: str = "Trading API",
+) -> Plan:
+    """Serve the composed API inside your own FastAPI app at ``{prefix}/{global}/{module}/...``.
+
+    The routes are added to ``app``'s own router (no mount, so no doubled prefix and no extra
+    hop), and the modules' lifespans are run inside ``app``'s lifespan. Returns the plan served.
+    """
+    factory = factory or AppFactory()
+    plan = factory.plan(enabled_module_names, global_version, module_versions, api_prefix=prefix)
+    app.router.routes.extend(factory.routes(plan, title=title))
+    inner = app.router.lifespan_context
+    runtime = factory.runtime
+
+    @asynccontextmanager
+    async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
+        async with runtime.lifespan(), inner(asgi_app) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+    return plan

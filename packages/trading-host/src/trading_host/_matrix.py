@@ -1,0 +1,373 @@
+"""Resolve the configuration against what is installed into a plan: every problem at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from pydantic import ValidationError
+
+from trading_core import ENTRY_POINT_GROUP, Module, ModuleApi, MountedVersion, check_api_class, parse_version
+
+from ._config import LoadedConfig
+from ._discovery import Installed, Provider
+from ._problems import ConfigError, Problem
+
+CORE = "core"
+FIRST_PARTY = {"core": "trading-core", "broker": "trading-broker", "datafeed": "trading-datafeed"}
+# Path segments the host itself serves under /api/{global}/, so no module may take them.
+RESERVED_NAMES = frozenset({"docs", "redoc", "openapi.json"})
+_GLOBAL_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class ResolvedVersion:
+    """A (module, version) that will be served, with its provider and, once loaded, its API class."""
+
+    module: str
+    version: str
+    provider: Provider
+    api: type[ModuleApi] | None = None
+
+
+@dataclass
+class Plan:
+    """What the host will serve: the resolved matrix, the versions it needs, and any problems."""
+
+    api_prefix: str = "/api"
+    serve: list[str] = field(default_factory=list)
+    rows: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Global version -> module -> module version (monolith mode)."""
+    standalone: tuple[str, str] | None = None
+    """(module, version) served alone under ``/{version}`` (standalone mode)."""
+    versions: dict[tuple[str, str], ResolvedVersion] = field(default_factory=dict)
+    module_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
+
+    def module_class(self, module: str) -> type[Module]:
+        for (name, _), resolved in self.versions.items():
+            if name == module and resolved.api is not None:
+                return resolved.api.module
+        raise KeyError(module)
+
+    def modules(self) -> list[str]:
+        """Served module names, core first, each once."""
+        names = dict.fromkeys(m for m, _ in self.versions)
+        return sorted(names, key=lambda m: (m != CORE, m))
+
+    def mounted(self) -> list[MountedVersion]:
+        """Every served module version with the global versions it appears in."""
+        result = []
+        for (module, version), resolved in sorted(self.versions.items(), key=lambda kv: (kv[0][0] != CORE, kv[0])):
+            globals_ = tuple(g for g in self.serve if self.rows.get(g, {}).get(module) == version)
+            result.append(
+                MountedVersion(
+                    module=module,
+                    version=version,
+                    distribution=resolved.provider.distribution,
+                    distribution_version=resolved.provider.distribution_version,
+                    global_versions=globals_,
+                )
+            )
+        return result
+
+
+def _install_hint(module: str) -> str:
+    dist = FIRST_PARTY.get(module)
+    if dist is not None:
+        return f"pip install {dist}"
+    return f"install the distribution that registers '{module}.v<N>' entry points in the '{ENTRY_POINT_GROUP}' group"
+
+
+def _newest_not_after(versions: list[str], global_version: str) -> str | None:
+    try:
+        limit = parse_version(global_version)
+    except ValueError:
+        return versions[-1] if versions else None
+    eligible = [v for v in versions if parse_version(v) <= limit]
+    return eligible[-1] if eligible else None
+
+
+class _Resolver:
+    def __init__(self, loaded: LoadedConfig, installed: Installed, module_versions: Mapping[str, str]) -> None:
+        self.loaded = loaded
+        self.module_versions = dict(module_versions)
+        self.config = loaded.config
+        self.installed = installed
+        self.available = installed.modules()
+        self.plan = Plan(api_prefix=loaded.config.api_prefix, problems=list(loaded.problems))
+
+    def problem(self, code: str, message: str, fix: str) -> None:
+        self.plan.problems.append(Problem(code, message, fix))
+
+    def run(self, load: bool) -> Plan:
+        for bad in self.installed.bad:
+            self.problem(
+                "entry-point-invalid",
+                f"entry point '{bad.name}' = '{bad.target}' of {bad.distribution} is not named '<module>.v<N>'",
+                f"rename it in {bad.distribution}'s pyproject.toml (for example 'broker.v1'), "
+                f"or uninstall {bad.distribution}",
+            )
+        enabled = self.enabled_modules()
+        if self.config.module_version is not None:
+            self.resolve_standalone(enabled)
+        else:
+            self.resolve_matrix(enabled)
+        self.check_providers(load)
+        if load:
+            self.check_module_classes()
+            self.check_settings()
+        return self.plan
+
+    def enabled_modules(self) -> list[str]:
+        if self.config.enabled_modules is None:
+            wanted = list(self.available)
+        else:
+            wanted = list(self.config.enabled_modules)
+            where = self.loaded.source("enabled_modules")
+            for module in wanted:
+                if module not in self.available:
+                    self.problem(
+                        "module-not-installed",
+                        f"module '{module}' is enabled in {where} but no installed distribution provides it",
+                        f"{_install_hint(module)}, or remove '{module}' from enabled_modules",
+                    )
+        for module in wanted:
+            if module in RESERVED_NAMES:
+                self.problem(
+                    "module-name-reserved",
+                    f"module '{module}' takes a name the host serves itself ({', '.join(sorted(RESERVED_NAMES))})",
+                    f"rename the module '{module}'",
+                )
+        names = [CORE] + [m for m in wanted if m != CORE]
+        return [m for m in dict.fromkeys(names) if m in self.available or m == CORE]
+
+    def check_version(self, module: str, version: str, where: str) -> bool:
+        try:
+            parse_version(version)
+        except ValueError as exc:
+            self.problem("version-invalid", f"{where}: {exc}", f"write the version of '{module}' as 'v1', 'v2', ...")
+            return False
+        served = self.available.get(module, [])
+        if version in served:
+            return True
+        if not served:
+            self.problem(
+                "module-not-installed",
+                f"{where} needs module '{module}', which is not installed",
+                _install_hint(module),
+            )
+            return False
+        dists = ", ".join(f"{d} {v}" for d, v in self.installed.distributions(module))
+        dist = self.installed.distributions(module)[0][0]
+        self.problem(
+            "version-not-installed",
+            f"{where} needs {module} {version}, but the installed {dists} serves {module} {', '.join(served)}",
+            f"install a release that serves {module} {version}: pip install '{dist}=={parse_version(version)}.*' "
+            f"(a release's major version is the newest API version it serves), or choose one of {', '.join(served)}",
+        )
+        return False
+
+    def add(self, module: str, version: str) -> None:
+        key = f"{module}.{version}"
+        providers = self.installed.providers[key]
+        self.plan.versions[(module, version)] = ResolvedVersion(module, version, providers[0])
+
+    def resolve_standalone(self, enabled: list[str]) -> None:
+        version = self.config.module_version or ""
+        others = [m for m in enabled if m != CORE]
+        if len(others) > 1:
+            self.problem(
+                "standalone-needs-one-module",
+                f"MODULE_VERSION={version} serves one module alone, but {len(others)} are enabled: {', '.join(others)}",
+                "set ENABLED_MODULES (or enabled_modules) to exactly one module, for example ENABLED_MODULES=broker",
+            )
+            return
+        module = others[0] if others else CORE
+        if self.check_version(
+            module, version, f"module_version '{version}' (from {self.loaded.source('module_version')})"
+        ):
+            self.plan.standalone = (module, version)
+            self.add(module, version)
+        if module != CORE and self.available.get(CORE):
+            self.add(CORE, self.available[CORE][-1])
+
+    def resolve_matrix(self, enabled: list[str]) -> None:
+        config = self.config
+        serve = list(config.serve) if config.serve is not None else list(config.matrix)
+        if not serve:
+            self.problem(
+                "nothing-to-serve", "no global version is served: the matrix is empty", "add a [matrix.v1] table"
+            )
+        matrix_is_default = self.loaded.is_default("matrix")
+        missing: dict[str, list[str]] = {}
+        for global_version in dict.fromkeys(serve):
+            if not _GLOBAL_VERSION.match(global_version):
+                self.problem(
+                    "global-version-invalid",
+                    f"global version {global_version!r} cannot be a URL segment",
+                    "use letters, digits, '.', '_' and '-', for example 'v3'",
+                )
+                continue
+            row = config.matrix.get(global_version)
+            if row is None:
+                defined = ", ".join(config.matrix) or "none"
+                self.problem(
+                    "unknown-global-version",
+                    f"global version '{global_version}' (from {self.loaded.source('serve')}) is not in the matrix, "
+                    f"which defines: {defined}",
+                    f"serve one of {defined}, or add a [matrix.{global_version}] table to your config",
+                )
+                continue
+            self.plan.serve.append(global_version)
+            resolved: dict[str, str] = {}
+            for module, version in {**row, **self.module_versions}.items():
+                explicit = module in self.module_versions
+                if module not in self.available:
+                    if explicit:
+                        missing.setdefault(module, []).append("module_versions")
+                    elif not matrix_is_default:
+                        missing.setdefault(module, []).append(global_version)
+                    continue
+                if module not in enabled:
+                    continue
+                where = (
+                    f"module_versions {{'{module}': '{version}'}}"
+                    if explicit
+                    else f"[matrix.{global_version}] {module} = '{version}' (in {self.loaded.source('matrix')})"
+                )
+                if self.check_version(module, version, where):
+                    resolved[module] = version
+            for module in enabled:
+                if module not in row and module not in self.module_versions:
+                    default = _newest_not_after(self.available[module], global_version)
+                    if default is not None:
+                        resolved[module] = default
+            ordered = {m: resolved[m] for m in enabled if m in resolved}
+            self.plan.rows[global_version] = ordered
+            for module, version in ordered.items():
+                self.add(module, version)
+        for module, rows in missing.items():
+            rows = list(dict.fromkeys(rows))
+            self.problem(
+                "module-not-installed",
+                f"the matrix in {self.loaded.source('matrix')} names module '{module}' (in {', '.join(rows)}), "
+                "which is not installed",
+                f"{_install_hint(module)}, or remove '{module}' from those rows",
+            )
+
+    def check_providers(self, load: bool) -> None:
+        for (module, version), resolved in list(self.plan.versions.items()):
+            key = f"{module}.{version}"
+            providers = self.installed.providers[key]
+            if len(providers) > 1:
+                names = ", ".join(f"{p.distribution} {p.distribution_version} ({p.target})" for p in providers)
+                self.problem(
+                    "duplicate-provider",
+                    f"{key} is provided by {len(providers)} distributions: {names}",
+                    "uninstall all but one of them (pip uninstall <distribution>)",
+                )
+            provider = resolved.provider
+            self.check_core(provider)
+            if not load:
+                continue
+            try:
+                api = provider.load()
+            except Exception as exc:
+                self.problem(
+                    "plugin-import-failed",
+                    f"entry point '{key}' = '{provider.target}' of {provider.distribution} "
+                    f"{provider.distribution_version} failed to import: {type(exc).__name__}: {exc}",
+                    f"reinstall or upgrade {provider.distribution}, or disable '{module}' in enabled_modules",
+                )
+                continue
+            contract = check_api_class(api, module, version)
+            for message in contract:
+                self.problem(
+                    "plugin-contract",
+                    f"entry point '{key}' = '{provider.target}' of {provider.distribution}: {message}",
+                    f"fix {provider.distribution}, or disable '{module}'",
+                )
+            if not contract and isinstance(api, type) and issubclass(api, ModuleApi):
+                self.plan.versions[(module, version)] = ResolvedVersion(module, version, provider, api)
+
+    def check_core(self, provider: Provider) -> None:
+        core_version = self.installed.core_version
+        if provider.core_requirement is None or core_version is None:
+            return
+        try:
+            ok = SpecifierSet(provider.core_requirement).contains(core_version, prereleases=True)
+        except InvalidSpecifier:
+            return
+        if not ok:
+            self.problem(
+                "incompatible-core",
+                f"{provider.distribution} {provider.distribution_version} ({provider.key}) needs "
+                f"trading-core{provider.core_requirement}, but trading-core {core_version} is installed",
+                f"pip install 'trading-core{provider.core_requirement}', or install a release of "
+                f"{provider.distribution} made for trading-core {core_version}",
+            )
+
+    def check_module_classes(self) -> None:
+        by_module: dict[str, set[type[Module]]] = {}
+        for (module, _), resolved in self.plan.versions.items():
+            if resolved.api is not None:
+                by_module.setdefault(module, set()).add(resolved.api.module)
+        for module, classes in by_module.items():
+            if len(classes) > 1:
+                names = ", ".join(sorted(f"{c.__module__}.{c.__qualname__}" for c in classes))
+                self.problem(
+                    "module-class-mismatch",
+                    f"the versions of '{module}' name different Module classes ({names}), "
+                    "so they cannot share one service",
+                    f"make every {module} API version set the same 'module' class",
+                )
+
+    def check_settings(self) -> None:
+        served = set(self.plan.modules())
+        for module in self.config.modules:
+            where = self.loaded.source(f"modules.{module}")
+            if module not in self.available and not self.loaded.is_default(f"modules.{module}"):
+                self.problem(
+                    "module-settings-unknown",
+                    f"[modules.{module}] in {where} configures a module that is not installed",
+                    f"{_install_hint(module)}, or remove the [modules.{module}] table",
+                )
+        for module in served:
+            table = self.config.modules.get(module, {})
+            try:
+                cls = self.plan.module_class(module)
+            except KeyError:
+                continue
+            try:
+                cls.Settings.model_validate(table)
+            except ValidationError as exc:
+                where = self.loaded.source(f"modules.{module}")
+                for error in exc.errors():
+                    loc = ".".join(str(p) for p in error["loc"])
+                    self.problem(
+                        "module-settings-invalid",
+                        f"[modules.{module}] {loc} in {where}: {error['msg']}",
+                        f"correct [modules.{module}] {loc}",
+                    )
+            self.plan.module_settings[module] = dict(table)
+
+
+def resolve(
+    loaded: LoadedConfig,
+    installed: Installed,
+    *,
+    module_versions: Mapping[str, str] | None = None,
+    load: bool = True,
+) -> Plan:
+    """Resolve the configuration against the installed providers. ``module_versions`` overrides
+    a module's version in every served global version. With ``load`` (the default) the enabled
+    entry points, and only those, are imported and checked against the contract."""
+    return _Resolver(loaded, installed, module_versions or {}).run(load)

@@ -1,0 +1,102 @@
+"""OpenAPI documents: one per module version, merged into one per global version."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.openapi.utils import get_openapi
+
+from trading_core import ModuleApi
+
+_SCHEMA_REF = "#/components/schemas/"
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def module_openapi(api: ModuleApi, *, title: str | None = None) -> dict[str, Any]:
+    """The OpenAPI document of one module version, paths relative to the module (``/orders``)."""
+    module = api.module
+    return get_openapi(
+        title=title or f"Trading API: {module.name} {api.version}",
+        version=api.version,
+        description=module.description or None,
+        routes=api.routes,
+        tags=[{"name": module.name, "description": module.description}] if module.description else None,
+    )
+
+
+@dataclass(frozen=True)
+class Part:
+    """A module version's document and the URL prefix it is served under in a global version."""
+
+    module: str
+    prefix: str
+    document: dict[str, Any]
+
+
+def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_SCHEMA_REF) and ref[len(_SCHEMA_REF) :] in renames:
+            node = {**node, "$ref": _SCHEMA_REF + renames[ref[len(_SCHEMA_REF) :]]}
+        return {k: _rename_refs(v, renames) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rename_refs(v, renames) for v in node]
+    return node
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def merge_openapi(parts: Sequence[Part], *, title: str, version: str, description: str | None = None) -> dict[str, Any]:
+    """Merge module documents into one: paths get their prefix, operationIds become
+    ``<module>_<operationId>``, and schemas that two modules define differently under one name get
+    the module's name in front (``BrokerOrder``) so that nothing collides."""
+    definitions: dict[str, dict[str, str]] = {}
+    for part in parts:
+        for name, schema in part.document.get("components", {}).get("schemas", {}).items():
+            definitions.setdefault(name, {})[part.module] = _canonical(schema)
+    clashing = {name for name, by_module in definitions.items() if len(set(by_module.values())) > 1}
+
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    security_schemes: dict[str, Any] = {}
+    tags: list[dict[str, Any]] = []
+    for part in parts:
+        part_components = part.document.get("components", {})
+        renames = {
+            name: part.module.title().replace("_", "") + name
+            for name in part_components.get("schemas", {})
+            if name in clashing
+        }
+        document = _rename_refs(copy.deepcopy(part.document), renames)
+        for path, item in document.get("paths", {}).items():
+            for method in _METHODS:
+                operation = item.get(method)
+                if operation is not None and "operationId" in operation:
+                    operation["operationId"] = f"{part.module}_{operation['operationId']}"
+            paths[part.prefix + path] = item
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            schemas[renames.get(name, name)] = schema
+        security_schemes.update(document.get("components", {}).get("securitySchemes", {}))
+        tags.extend(t for t in document.get("tags", []) if t not in tags)
+
+    merged: dict[str, Any] = {
+        "openapi": parts[0].document["openapi"] if parts else "3.1.0",
+        "info": {"title": title, "version": version, **({"description": description} if description else {})},
+        "paths": paths,
+    }
+    components: dict[str, Any] = {}
+    if schemas:
+        components["schemas"] = dict(sorted(schemas.items()))
+    if security_schemes:
+        components["securitySchemes"] = security_schemes
+    if components:
+        merged["components"] = components
+    if tags:
+        merged["tags"] = tags
+    return merged

@@ -1,0 +1,79 @@
+"""The module instances of one process: one per module, shared by every app and version."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from trading_core import Module, ModuleApi, ModuleContext, MountedVersion, Platform
+
+
+class Runtime:
+    """Holds one :class:`Module` instance per module and one router per (module, version).
+
+    Every app an :class:`~trading_host.AppFactory` builds shares its runtime, so an order placed
+    through broker v1 is visible through broker v2, and each module's lifespan runs once however
+    many apps, global versions or module versions are served.
+    """
+
+    def __init__(self) -> None:
+        self.platform = Platform()
+        self._apis: dict[tuple[str, str], ModuleApi] = {}
+        self._users = 0
+        self._stack: AsyncExitStack | None = None
+        self._lock = asyncio.Lock()
+
+    def module(self, cls: type[Module], settings: Mapping[str, Any]) -> Module:
+        existing = self.platform.modules.get(cls.name)
+        if existing is None:
+            existing = cls(ModuleContext(settings=dict(settings), platform=self.platform))
+            self.platform.modules[cls.name] = existing
+        elif type(existing) is not cls:
+            raise RuntimeError(f"module '{cls.name}' is already served by {type(existing).__qualname__}")
+        return existing
+
+    def api(self, api_cls: type[ModuleApi], settings: Mapping[str, Any]) -> ModuleApi:
+        key = (api_cls.module.name, api_cls.version)
+        api = self._apis.get(key)
+        if api is None:
+            api = self._apis[key] = api_cls(self.module(api_cls.module, settings))
+        return api
+
+    def publish(self, mounted: list[MountedVersion]) -> None:
+        """Record what an app serves, so the core module can list it."""
+        known = {(m.module, m.version): i for i, m in enumerate(self.platform.mounted)}
+        for item in mounted:
+            index = known.get((item.module, item.version))
+            if index is None:
+                self.platform.mounted.append(item)
+            else:
+                merged = tuple(dict.fromkeys(self.platform.mounted[index].global_versions + item.global_versions))
+                old = self.platform.mounted[index]
+                self.platform.mounted[index] = MountedVersion(
+                    old.module, old.version, old.distribution, old.distribution_version, merged, old.status
+                )
+
+    @asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Start every module on first entry and stop them on last exit (core first in, last out)."""
+        async with self._lock:
+            if self._users == 0:
+                stack = AsyncExitStack()
+                try:
+                    for module in self.platform.modules.values():
+                        await stack.enter_async_context(module.lifespan())
+                except BaseException:
+                    await stack.aclose()
+                    raise
+                self._stack = stack
+            self._users += 1
+        try:
+            yield
+        finally:
+            async with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._stack is not None:
+                    stack, self._stack = self._stack, None
+                    await stack.aclose()

@@ -1,0 +1,18 @@
+"""``uvicorn trading_host.main:app``: the app the configuration and environment describe.
+
+``GLOBAL_VERSION=v2 uvicorn trading_host.main:app`` serves global v2 only;
+``ENABLED_MODULES=broker MODULE_VERSION=v1 uvicorn trading_host.main:app --port 8002`` serves
+broker v1 alone at ``/v1/...``. A configuration that cannot be served is reported, every problem
+at once, and the process exits with status 2 before serving anything.
+"""
+
+import sys
+
+from ._factory import AppFactory
+from ._problems import ConfigError
+
+try:
+    app = AppFactory().create_app()
+except ConfigError as error:
+    print(error, file=sys.stderr)
+    raise SystemExit(2) from None
