@@ -1,0 +1,113 @@
+"""Build every package's wheel once, then test each combination of installed wheels.
+
+``nox -l`` lists the sessions. ``nox`` runs them all; ``nox -s "tests(core+broker)"`` runs one.
+The integration tests in ``tests/`` import nothing from the source tree: each session installs
+the built wheels into a fresh virtual environment, so a file left out of a wheel or a missing
+entry point fails a test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "no"
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+DIST = ROOT / "dist"
+SOURCES = {
+    "core": ROOT / "packages" / "trading-core",
+    "host": ROOT / "packages" / "trading-host",
+    "broker": ROOT / "packages" / "trading-broker",
+    "datafeed": ROOT / "packages" / "trading-datafeed",
+    "news": ROOT / "examples" / "trading-news",
+}
+DISTRIBUTIONS = {
+    "core": "trading_core",
+    "host": "trading_host",
+    "broker": "trading_broker",
+    "datafeed": "trading_datafeed",
+    "news": "trading_news",
+}
+# Each combination: the packages installed, and the modules `trading-host modules` must then list.
+COMBINATIONS = {
+    "core": ["core", "host"],
+    "core+broker": ["core", "host", "broker"],
+    "core+datafeed": ["core", "host", "datafeed"],
+    "all": ["core", "host", "broker", "datafeed"],
+    "all+news": ["core", "host", "broker", "datafeed", "news"],
+}
+MODULES = {"core": "core", "broker": "broker", "datafeed": "datafeed", "news": "news"}
+# The oldest releases we claim to support (the lower bounds in the packages' pyproject files).
+LOWEST = ["fastapi==0.115.0", "pydantic==2.7.0"]
+TEST_REQUIREMENTS = ["pytest>=8", "httpx>=0.27", "openapi-spec-validator>=0.7", "hatchling>=1.21", "hypothesis>=6"]
+
+
+def wheel(name: str) -> Path:
+    found = sorted(DIST.glob(f"{DISTRIBUTIONS[name]}-*.whl"))
+    if len(found) != 1:
+        raise RuntimeError(f"expected one wheel of {name} in {DIST}, found {len(found)}: run `nox -s wheels`")
+    return found[0]
+
+
+def install_wheels(session: nox.Session, names: list[str], *extra: str) -> None:
+    # --find-links lets the resolver take our own wheels (trading-core...) from dist/, never an index.
+    session.install("--find-links", str(DIST), *(str(wheel(n)) for n in names), *extra)
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build the wheel of every package into dist/ (once; the other sessions install them)."""
+    session.install("build", "hatchling>=1.21")
+    DIST.mkdir(exist_ok=True)
+    for old in DIST.glob("*.whl"):
+        old.unlink()
+    for source in SOURCES.values():
+        session.run("python", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(DIST), str(source))
+
+
+@nox.session(requires=["wheels"])
+@nox.parametrize("combination", list(COMBINATIONS), ids=list(COMBINATIONS))
+def tests(session: nox.Session, combination: str) -> None:
+    """Install one combination of wheels into a fresh environment and run the root tests/."""
+    names = COMBINATIONS[combination]
+    install_wheels(session, names, *TEST_REQUIREMENTS)
+    expected = ",".join(MODULES[n] for n in names if n in MODULES)
+    session.run(
+        "pytest", "tests", *session.posargs, env={"TRADING_EXPECT_MODULES": expected}, external=False
+    )
+
+
+@nox.session(requires=["wheels"])
+def lowest(session: nox.Session) -> None:
+    """All four packages on the oldest FastAPI and pydantic we support."""
+    install_wheels(session, COMBINATIONS["all"], *TEST_REQUIREMENTS, *LOWEST)
+    session.run("python", "-c", "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)")
+    session.run("pytest", "tests", *session.posargs, env={"TRADING_EXPECT_MODULES": "core,broker,datafeed"})
+
+
+@nox.session(requires=["wheels"])
+@nox.parametrize("package", list(SOURCES), ids=list(SOURCES))
+def unit(session: nox.Session, package: str) -> None:
+    """One package's own unit tests, against its installed wheel."""
+    needed = {"core": ["core"], "news": ["core", "news"], "host": ["core", "host"]}.get(package, ["core", package])
+    install_wheels(session, needed, *TEST_REQUIREMENTS)
+    session.run("pytest", str(SOURCES[package] / "tests"), *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(requires=["wheels"])
+def mypy(session: nox.Session) -> None:
+    """mypy --strict over every package's sources."""
+    install_wheels(session, list(SOURCES), "mypy", "pytest", "httpx", "hypothesis")
+    session.run("mypy", *(str(s / "src") for s in SOURCES.values()), "noxfile.py", "benchmarks")
