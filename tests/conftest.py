@@ -135,7 +135,9 @@ def serve(tmp_path: Path) -> Iterator[object]:
     """``serve([...args], env=..., ready_path=...)`` starts a server; all are stopped at teardown."""
     servers: list[Server] = []
 
-    def start(args: list[str], *, env: Mapping[str, str] | None = None, ready_path: str = "/api/v1/core/health") -> Server:
+    def start(
+        args: list[str], *, env: Mapping[str, str] | None = None, ready_path: str = "/api/v1/core/health"
+    ) -> Server:
         port = free_port()
         full = [a.replace("{port}", str(port)) for a in args]
         server = start_server(full, port=port, cwd=tmp_path, env=env, ready_path=ready_path)
@@ -183,7 +185,7 @@ def write_distribution(
     """Install ``name`` into ``root`` (a folder for PYTHONPATH) with the given entry points and files."""
     dist = FakeDistribution(root, name, version)
     dist.dist_info.mkdir(parents=True, exist_ok=True)
-    meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     meta += [f"Requires-Dist: {r}" for r in requires or []]
     (dist.dist_info / "METADATA").write_text("\n".join(meta) + "\n")
     lines = ["[trading_api.modules]", *(f"{k} = {v}" for k, v in entry_points.items())]

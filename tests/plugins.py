@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import FakeDistribution, write_distribution
 
-MODULE = '''
+MODULE = """
 import os
 from contextlib import asynccontextmanager
 
@@ -27,9 +27,9 @@ class {cls}Module(Module):
         if path:
             with open(path, "a") as f:
                 f.write(f"{{event}} {name} {{os.getpid()}}\\n")
-'''
+"""
 
-API = '''
+API = """
 from trading_core import ModuleApi
 
 from ..._module import {cls}Module
@@ -45,7 +45,7 @@ class {cls}Api(ModuleApi):
         @self.get("/ping", operation_id="ping")
         async def ping() -> dict[str, str]:
             return {{"module": "{name}", "version": "{version}", "instance": str(id(module))}}
-'''
+"""
 
 
 def plugin(

@@ -9,7 +9,12 @@ from pathlib import Path
 from conftest import cli_json, run_cli, with_pythonpath
 from plugins import plugin
 
-FIRST_PARTY = {"core": "trading-core", "broker": "trading-broker", "datafeed": "trading-datafeed", "news": "trading-news"}
+FIRST_PARTY = {
+    "core": "trading-core",
+    "broker": "trading-broker",
+    "datafeed": "trading-datafeed",
+    "news": "trading-news",
+}
 
 
 def test_lists_exactly_the_installed_modules(tmp_path: Path) -> None:

@@ -84,7 +84,9 @@ legacy = "v3"
     assert "gadget-plugin" in by_code["duplicate-provider"]["message"]
     assert "gadget-fork" in by_code["duplicate-provider"]["message"]
     failed = by_code["plugin-import-failed"]["message"]
-    assert "'broken.v1'" in failed and broken.name in failed and "ModuleNotFoundError" in failed
+    assert "'broken.v1'" in failed
+    assert broken.name in failed
+    assert "ModuleNotFoundError" in failed
     assert "no_such_dependency_xyz" in failed
 
 
@@ -157,7 +159,8 @@ def test_serve_refuses_before_binding_and_lists_every_problem(tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert "2 configuration problems" in result.stderr
-    assert "'v8'" in result.stderr and "'v9'" in result.stderr
+    assert "'v8'" in result.stderr
+    assert "'v9'" in result.stderr
     assert "Traceback" not in result.stderr
     assert "Uvicorn running" not in result.stderr
 

@@ -54,6 +54,8 @@ class VersionRoutes(BaseRoute):
         self._names = {
             (f"{m.global_version}:{m.module}" if m.global_version else m.version): prefix
             for prefix, (_, m) in self._targets.items()
+            # Standalone: "<version>" is the module at /{version}, not core at /core/{version}.
+            if m.global_version or prefix == f"/{m.version}"
         }
         if any(m.global_version is None for _, m in self._targets.values()):
             self._names.update({f"{m.module}:{m.version}": p for p, (_, m) in self._targets.items()})
@@ -116,3 +118,8 @@ class NotServed(BaseRoute):
             return
         body = {"detail": f"no API version is served at {route_path(scope)}", "served": self._served}
         await JSONResponse(body, status_code=404)(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        # Names nothing; BaseRoute's default raises NotImplementedError, which breaks url_for of
+        # every route after this one (a user's own routes in an embedding app).
+        raise NoMatchFound(name, path_params)

@@ -247,7 +247,8 @@ class _Resolver:
                     resolved[module] = version
             for module in enabled:
                 if module not in row and module not in self.module_versions:
-                    default = _newest_not_after(self.available[module], global_version)
+                    # core is enabled even when not installed (an app built from objects without it).
+                    default = _newest_not_after(self.available.get(module, []), global_version)
                     if default is not None:
                         resolved[module] = default
             ordered = {m: resolved[m] for m in enabled if m in resolved}

@@ -52,6 +52,14 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _free_name(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
 def merge_openapi(parts: Sequence[Part], *, title: str, version: str, description: str | None = None) -> dict[str, Any]:
     """Merge module documents into one: paths get their prefix, operationIds become
     ``<module>_<operationId>``, and schemas that two modules define differently under one name get
@@ -61,6 +69,9 @@ def merge_openapi(parts: Sequence[Part], *, title: str, version: str, descriptio
         for name, schema in part.document.get("components", {}).get("schemas", {}).items():
             definitions.setdefault(name, {})[part.module] = _canonical(schema)
     clashing = {name for name, by_module in definitions.items() if len(set(by_module.values())) > 1}
+    # A renamed schema must not take a name another schema keeps (alpha's Item -> AlphaItem while
+    # alpha also defines AlphaItem), or one silently replaces the other.
+    taken = set(definitions) - clashing
 
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
@@ -69,7 +80,7 @@ def merge_openapi(parts: Sequence[Part], *, title: str, version: str, descriptio
     for part in parts:
         part_components = part.document.get("components", {})
         renames = {
-            name: part.module.title().replace("_", "") + name
+            name: _free_name(part.module.title().replace("_", "") + name, taken)
             for name in part_components.get("schemas", {})
             if name in clashing
         }

@@ -1,0 +1,1 @@
+"""News API versions: one package per major version, each exporting its API class."""

@@ -1,0 +1,55 @@
+"""What the broker service raises; each API version turns these into HTTP answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class BrokerError(Exception):
+    """Base of the errors the service raises for a request it will not carry out."""
+
+
+class OrderNotFound(BrokerError):
+    """No order with this id in the caller's account (another account's order is not found either)."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id!r} not found")
+        self.order_id = order_id
+
+
+class OrderNotModifiable(BrokerError):
+    """The order is in a final state (filled, canceled, rejected), which never changes."""
+
+    def __init__(self, order_id: str, status: str, action: str) -> None:
+        super().__init__(f"order {order_id!r} is {status}: a {status} order cannot be {action}")
+        self.order_id = order_id
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken order rule: which field, which rule, and a message that says both."""
+
+    field: str
+    rule: str
+    message: str
+    value: Any = None
+
+
+class InvalidOrder(BrokerError):
+    """The order or modification breaks one or more rules; nothing was stored."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        super().__init__("; ".join(v.message for v in violations))
+        self.violations = violations
+
+
+class IdempotencyKeyReused(BrokerError):
+    """An ``Idempotency-Key`` already used by this account for a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency-Key {key!r} was already used for a different order request; send a new key for a new order"
+        )
+        self.key = key

@@ -1,0 +1,123 @@
+"""The broker's domain objects, independent of any API version's wire format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class OrderType(StrEnum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP = "STOP"
+    STOP_LIMIT = "STOP_LIMIT"
+
+    @property
+    def needs_limit_price(self) -> bool:
+        return self in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+
+    @property
+    def needs_stop_price(self) -> bool:
+        return self in (OrderType.STOP, OrderType.STOP_LIMIT)
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderStatus(StrEnum):
+    WORKING = "working"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        """A final status never changes again: the order can be neither modified nor canceled."""
+        return self is not OrderStatus.WORKING
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """What a client asks for when placing an order."""
+
+    symbol: str
+    quantity: float
+    side: Side = Side.BUY
+    order_type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    stop_price: float | None = None
+
+
+@dataclass(frozen=True)
+class OrderChanges:
+    """A modification of a working order; ``None`` leaves a field as it is."""
+
+    quantity: float | None = None
+    limit_price: float | None = None
+    stop_price: float | None = None
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One fill of an order."""
+
+    id: str
+    order_id: str
+    symbol: str
+    side: Side
+    quantity: float
+    price: float
+    time: datetime
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry of an order's status history."""
+
+    status: OrderStatus
+    time: datetime
+    reason: str | None = None
+
+
+@dataclass
+class Order:
+    """An order of one account, with its fills and the history of its status."""
+
+    id: str
+    account: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    quantity: float
+    limit_price: float | None
+    stop_price: float | None
+    created_at: datetime
+    updated_at: datetime
+    status: OrderStatus = OrderStatus.WORKING
+    reason: str | None = None
+    stop_triggered: bool = False
+    executions: list[Execution] = field(default_factory=list)
+    status_history: list[StatusChange] = field(default_factory=list)
+
+    @property
+    def filled_quantity(self) -> float:
+        return sum(e.quantity for e in self.executions)
+
+    @property
+    def average_fill_price(self) -> float | None:
+        filled = self.filled_quantity
+        if not filled:
+            return None
+        return sum(e.price * e.quantity for e in self.executions) / filled
+
+    def set_status(self, status: OrderStatus, at: datetime, reason: str | None = None) -> None:
+        """Move to ``status``; a final status is never left (the service checks before calling)."""
+        if self.status.is_final:
+            raise RuntimeError(f"order {self.id} is {self.status} and cannot become {status}")
+        self.status = status
+        self.reason = reason
+        self.updated_at = at
+        self.status_history.append(StatusChange(status, at, reason))

@@ -1,0 +1,1 @@
+"""Broker API versions: ``v1`` (the original contract) and ``v2`` (bearer tokens, strict rules)."""

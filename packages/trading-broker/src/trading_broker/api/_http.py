@@ -1,0 +1,59 @@
+"""HTTP answers to the service's errors, the same in every broker API version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .._errors import BrokerError, IdempotencyKeyReused, InvalidOrder, OrderNotFound, OrderNotModifiable
+
+
+class ErrorMessage(BaseModel):
+    """An error with a message that says what went wrong and what to do."""
+
+    detail: str
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorMessage, "description": "No such order"}}
+FINAL: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorMessage, "description": "The order is filled, canceled or rejected"}
+}
+
+
+def error_response(exc: BrokerError) -> JSONResponse:
+    """The response for a service error; 422 bodies have FastAPI's validation-error shape, so a
+    client parses one format whether the web layer or the order rules refused the request."""
+    if isinstance(exc, OrderNotFound):
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+    if isinstance(exc, OrderNotModifiable):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    if isinstance(exc, InvalidOrder):
+        errors = [
+            {"type": v.rule, "loc": ["body", v.field], "msg": v.message, "input": v.value} for v in exc.violations
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+    if isinstance(exc, IdempotencyKeyReused):
+        error = {"type": "idempotency_key_reused", "loc": ["header", "Idempotency-Key"], "msg": str(exc)}
+        return JSONResponse({"detail": [error]}, status_code=422)
+    return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+class BrokerRoute(APIRoute):
+    """A route that answers the service's errors itself, so the module needs no exception handler
+    on an app it does not own."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except BrokerError as exc:
+                return error_response(exc)
+
+        return handle

@@ -1,0 +1,73 @@
+"""Broker API v1 routes: a thin adapter from the v1 wire format to the broker service."""
+
+from __future__ import annotations
+
+from fastapi import Query
+
+from trading_core import ModuleApi
+
+from ..._models import OrderStatus
+from ..._module import BrokerModule
+from ..._rules import Strictness
+from .._http import FINAL, NOT_FOUND, BrokerRoute
+from ._schemas import OrderModification, PlacedOrder, PreOrder
+
+
+class BrokerApi(ModuleApi):
+    """Broker API v1: orders of the default account, no authentication, basic order rules (an order
+    the broker cannot execute is recorded as rejected, with the reason)."""
+
+    module = BrokerModule
+    version = "v1"
+
+    def __init__(self, module: BrokerModule) -> None:
+        super().__init__(module, route_class=BrokerRoute)
+        service = module.service
+        account = module.default_account
+
+        @self.post("/orders", response_model=PlacedOrder, operation_id="placeOrder", summary="Place an order")
+        async def place_order(order: PreOrder) -> PlacedOrder:
+            """Place an order; market orders fill at once at the last price."""
+            placement = await service.place(account, order.to_request(), strictness=Strictness.BASIC)
+            return PlacedOrder.from_order(placement.order)
+
+        @self.get("/orders", response_model=list[PlacedOrder], operation_id="listOrders", summary="List orders")
+        async def list_orders(
+            status: OrderStatus | None = Query(default=None, description="Only orders with this status"),
+        ) -> list[PlacedOrder]:
+            """The orders of the account, oldest first."""
+            return [PlacedOrder.from_order(o) for o in await service.orders(account, status)]
+
+        @self.get(
+            "/orders/{order_id}",
+            response_model=PlacedOrder,
+            operation_id="getOrder",
+            summary="Get an order",
+            responses=NOT_FOUND,
+        )
+        async def get_order(order_id: str) -> PlacedOrder:
+            """One order by id."""
+            return PlacedOrder.from_order(await service.get(account, order_id))
+
+        @self.patch(
+            "/orders/{order_id}",
+            response_model=PlacedOrder,
+            operation_id="modifyOrder",
+            summary="Modify a working order",
+            responses={**NOT_FOUND, **FINAL},
+        )
+        async def modify_order(order_id: str, changes: OrderModification) -> PlacedOrder:
+            """Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected."""
+            order = await service.modify(account, order_id, changes.to_changes(), strictness=Strictness.BASIC)
+            return PlacedOrder.from_order(order)
+
+        @self.delete(
+            "/orders/{order_id}",
+            response_model=PlacedOrder,
+            operation_id="cancelOrder",
+            summary="Cancel a working order",
+            responses={**NOT_FOUND, **FINAL},
+        )
+        async def cancel_order(order_id: str) -> PlacedOrder:
+            """Cancel a working order; 409 once it is filled, canceled or rejected."""
+            return PlacedOrder.from_order(await service.cancel(account, order_id))

@@ -1,0 +1,164 @@
+"""Broker API v1: the seed's contract, no authentication, the default account, basic rules."""
+
+from __future__ import annotations
+
+import pytest
+
+V1 = "/api/v1/broker"
+
+
+def test_seed_example_places_and_fills_a_market_order(client, last):
+    response = client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 100, "order_type": "MARKET"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["symbol"] == "AAPL"
+    assert body["quantity"] == 100
+    assert body["order_type"] == "MARKET"
+    assert body["side"] == "BUY"
+    assert body["status"] == "filled"
+    assert body["reason"].startswith("filled at ")
+    assert float(body["reason"].removeprefix("filled at ")) == last("AAPL")
+    assert set(body) == {
+        "id",
+        "symbol",
+        "side",
+        "order_type",
+        "quantity",
+        "limit_price",
+        "stop_price",
+        "status",
+        "reason",
+    }
+
+
+def test_order_type_and_side_default_to_market_buy(client):
+    body = client.post(f"{V1}/orders", json={"symbol": "MSFT", "quantity": 5}).json()
+    assert (body["order_type"], body["side"], body["status"]) == ("MARKET", "BUY", "filled")
+
+
+def test_get_and_list_return_placed_orders(client):
+    first = client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1}).json()
+    second = client.post(f"{V1}/orders", json={"symbol": "TSLA", "quantity": 2, "side": "SELL"}).json()
+    assert client.get(f"{V1}/orders/{second['id']}").json() == second
+    listed = client.get(f"{V1}/orders").json()
+    assert [o["id"] for o in listed] == [first["id"], second["id"]]
+
+
+def test_unknown_order_is_a_json_404(client):
+    response = client.get(f"{V1}/orders/does-not-exist")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"detail": "order 'does-not-exist' not found"}
+    assert client.delete(f"{V1}/orders/does-not-exist").status_code == 404
+    assert client.patch(f"{V1}/orders/does-not-exist", json={"quantity": 1}).status_code == 404
+
+
+def test_limit_order_fills_only_when_the_price_allows(client, last):
+    price = last("AAPL")
+    working = client.post(
+        f"{V1}/orders", json={"symbol": "AAPL", "quantity": 10, "order_type": "LIMIT", "limit_price": price - 5}
+    ).json()
+    assert working["status"] == "working"
+    filled = client.post(
+        f"{V1}/orders", json={"symbol": "AAPL", "quantity": 10, "order_type": "LIMIT", "limit_price": price + 5}
+    ).json()
+    assert filled["status"] == "filled"
+    assert client.get(f"{V1}/orders", params={"status": "working"}).json() == [working]
+
+
+def test_modify_a_working_order_and_fill_it(client, last):
+    price = last("GOOGL")
+    order = client.post(
+        f"{V1}/orders", json={"symbol": "GOOGL", "quantity": 3, "order_type": "LIMIT", "limit_price": price - 10}
+    ).json()
+    smaller = client.patch(f"{V1}/orders/{order['id']}", json={"quantity": 2})
+    assert smaller.status_code == 200
+    assert (smaller.json()["quantity"], smaller.json()["status"]) == (2, "working")
+    crossed = client.patch(f"{V1}/orders/{order['id']}", json={"limit_price": price + 1}).json()
+    assert crossed["status"] == "filled"
+    assert crossed["limit_price"] == price + 1
+
+
+def test_final_orders_cannot_be_modified_or_canceled(client):
+    order = client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1}).json()
+    assert order["status"] == "filled"
+    modify = client.patch(f"{V1}/orders/{order['id']}", json={"quantity": 5})
+    assert modify.status_code == 409
+    assert modify.json() == {"detail": f"order '{order['id']}' is filled: a filled order cannot be modified"}
+    cancel = client.delete(f"{V1}/orders/{order['id']}")
+    assert cancel.status_code == 409
+    assert "filled order cannot be canceled" in cancel.json()["detail"]
+    assert client.get(f"{V1}/orders/{order['id']}").json() == order
+
+
+def test_cancel_a_working_order_once(client, last):
+    order = client.post(
+        f"{V1}/orders",
+        json={"symbol": "TSLA", "quantity": 1, "order_type": "STOP", "stop_price": last("TSLA") + 20},
+    ).json()
+    assert order["status"] == "working"
+    canceled = client.delete(f"{V1}/orders/{order['id']}")
+    assert canceled.status_code == 200
+    assert canceled.json()["status"] == "canceled"
+    again = client.delete(f"{V1}/orders/{order['id']}")
+    assert again.status_code == 409
+    assert "canceled order cannot be canceled" in again.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("order", "reason"),
+    [
+        ({"symbol": "NOPE", "quantity": 1}, "unknown symbol 'NOPE'"),
+        ({"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT"}, "limit_price is required for LIMIT orders"),
+        ({"symbol": "AAPL", "quantity": 1, "order_type": "STOP_LIMIT", "limit_price": 1}, "stop_price is required"),
+    ],
+)
+def test_an_order_the_broker_cannot_execute_is_stored_as_rejected(client, order, reason):
+    response = client.post(f"{V1}/orders", json=order)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "rejected"
+    assert reason in body["reason"]
+    assert client.patch(f"{V1}/orders/{body['id']}", json={"quantity": 2}).status_code == 409
+
+
+def test_v1_accepts_what_v2_refuses(client):
+    """Off-tick prices and odd lots are v1's original leniency."""
+    body = client.post(
+        f"{V1}/orders",
+        json={"symbol": "EURUSD", "quantity": 150, "order_type": "LIMIT", "limit_price": 0.500001},
+    ).json()
+    assert (body["status"], body["quantity"], body["limit_price"]) == ("working", 150, 0.500001)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        {"symbol": "AAPL"},
+        {"symbol": "AAPL", "quantity": 0},
+        {"symbol": "AAPL", "quantity": -1},
+        {"symbol": "AAPL", "quantity": "lots"},
+        {"symbol": "AAPL", "quantity": 1, "order_type": "ICEBERG"},
+        {"symbol": "AAPL", "quantity": 1, "side": "HOLD"},
+        {"symbol": "", "quantity": 1},
+        {"symbol": "AAPL", "quantity": 1, "limit_price": -3},
+    ],
+)
+def test_malformed_orders_are_422_and_store_nothing(client, order):
+    assert client.post(f"{V1}/orders", json=order).status_code == 422
+    assert client.get(f"{V1}/orders").json() == []
+
+
+def test_an_empty_modification_is_422(client, last):
+    order = client.post(
+        f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": 1}
+    ).json()
+    response = client.patch(f"{V1}/orders/{order['id']}", json={})
+    assert response.status_code == 422
+    assert "at least one of quantity, limit_price, stop_price" in response.json()["detail"][0]["msg"]
+
+
+def test_operation_ids_follow_the_seed(client):
+    spec = client.get("/openapi.json").json()
+    ids = {op["operationId"] for path, item in spec["paths"].items() if path.startswith(V1) for op in item.values()}
+    assert ids == {"placeOrder", "listOrders", "getOrder", "modifyOrder", "cancelOrder"}

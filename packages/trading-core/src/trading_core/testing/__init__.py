@@ -1,0 +1,31 @@
+"""The conformance kit: what a plugin runs in its own tests to prove it honours the contract.
+
+Needs the ``testing`` extra (``pip install 'trading-core[testing]'``); it does not need pytest.
+Every check returns a list of problems, each a sentence that says what is wrong and how to fix
+it; an empty list means the plugin conforms.
+
+In a plugin's test suite::
+
+    from trading_core.testing import ModuleConformance
+
+    class TestConformance(ModuleConformance):
+        distribution = "trading-news"
+
+Anywhere else::
+
+    from trading_core.testing import check_api, check_distribution
+
+    assert check_distribution("trading-news") == []
+    assert check_api(NewsApi, settings={"max_results": 10}) == []
+"""
+
+from ._api import check_api
+from ._conformance import ModuleConformance
+from ._distribution import check_distribution, load_apis
+
+__all__ = [
+    "ModuleConformance",
+    "check_api",
+    "check_distribution",
+    "load_apis",
+]

@@ -1,0 +1,128 @@
+"""Checks that need the module running: its lifespan, its health report, its parameterless GETs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount
+from starlette.testclient import TestClient
+
+from .._contract import Module, ModuleApi
+
+_LIFESPAN_HINT = "Module.lifespan must be an @asynccontextmanager method that yields exactly once"
+
+
+class _CountingLifespan:
+    """Stands in for ``module.lifespan`` to count how often it is entered and left."""
+
+    def __init__(self, module: Module) -> None:
+        self.original = module.lifespan
+        self.entered = 0
+        self.exited = 0
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        context: AbstractAsyncContextManager[None] = self.original()
+        async with context:
+            self.entered += 1
+            yield
+        self.exited += 1
+
+
+def _app(api: ModuleApi, lifespan: _CountingLifespan, errors: list[Exception]) -> FastAPI:
+    @asynccontextmanager
+    async def run(_: FastAPI) -> AsyncIterator[None]:
+        async with lifespan():
+            yield
+
+    async def record(_: Request, exc: Exception) -> Response:
+        errors.append(exc)
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
+    app = FastAPI(
+        lifespan=run,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        exception_handlers={Exception: record},
+    )
+    # Like the host, hand requests to the module's router as an ASGI app: the router's own
+    # startup handlers and lifespan do not run, only the module's lifespan does.
+    app.router.routes.append(Mount("", app=api))
+    return app
+
+
+def _check_health(client: TestClient, module: Module) -> list[str]:
+    name = type(module).__name__
+    assert client.portal is not None, "the TestClient session is open"
+    try:
+        report: Any = client.portal.call(module.health)
+    except Exception as exc:  # the core module turns a raising check into "down"; say why here
+        return [f"{name}.health() raised {type(exc).__name__}: {exc}"]
+    if not isinstance(report, dict) or not isinstance(report.get("status"), str):
+        return [f"{name}.health() returned {report!r}: return a dict with a 'status' string, like {{'status': 'ok'}}"]
+    problems = []
+    if report["status"] != "ok":
+        problems.append(f"{name}.health() reports {report!r} right after start-up: it should be 'ok' once started")
+    try:
+        json.dumps(report)
+    except (TypeError, ValueError) as exc:
+        problems.append(f"{name}.health() returned {report!r}, which the core's /health cannot send as JSON: {exc}")
+    return problems
+
+
+def _check_gets(client: TestClient, api: ModuleApi, errors: list[Exception]) -> list[str]:
+    """Every GET without path parameters answers without an unhandled error."""
+    problems = []
+    for route in api.routes:
+        if not isinstance(route, APIRoute) or "GET" not in (route.methods or ()) or route.param_convertors:
+            continue
+        errors.clear()
+        # Streamed, and closed once the status is known, so that an endless stream (a live feed) cannot hang us.
+        with client.stream("GET", route.path) as response:
+            status = response.status_code
+        if errors:
+            problems.append(f"GET {route.path} raised {type(errors[0]).__name__}: {errors[0]}")
+        elif status == 500:
+            problems.append(f"GET {route.path} answered 500")
+    return problems
+
+
+def check_session(module: Module, api: ModuleApi) -> list[str]:
+    """Run ``module`` and ``api`` in a TestClient session: the lifespan enters and exits cleanly exactly
+    once, ``health()`` reports a status, and the parameterless GETs answer."""
+    name = type(module).__name__
+    lifespan = _CountingLifespan(module)
+    # Shadow the bound method so that anything entering the lifespan, not only our app, is counted.
+    module.lifespan = lifespan  # type: ignore[method-assign]
+    problems: list[str] = []
+    errors: list[Exception] = []
+    client = TestClient(_app(api, lifespan, errors))
+    try:
+        try:
+            client.__enter__()
+        except Exception as exc:
+            return [f"{name}.lifespan failed at start-up: {type(exc).__name__}: {exc} ({_LIFESPAN_HINT})"]
+        try:
+            problems += _check_health(client, module)
+            problems += _check_gets(client, api, errors)
+        finally:
+            try:
+                client.__exit__(None, None, None)
+            except Exception as exc:
+                problems.append(f"{name}.lifespan failed at shutdown: {type(exc).__name__}: {exc} ({_LIFESPAN_HINT})")
+    finally:
+        del module.lifespan
+    if (lifespan.entered, lifespan.exited) != (1, 1) and not any("lifespan failed" in p for p in problems):
+        problems.append(
+            f"{name}.lifespan was entered {lifespan.entered} and left {lifespan.exited} times in one session, "
+            "where the host enters it once and leaves it once: do not start it from the router as well"
+        )
+    return problems

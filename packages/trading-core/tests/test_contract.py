@@ -1,0 +1,139 @@
+"""The contract itself: version names, API class checks, module construction and settings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from trading_core import (
+    ENTRY_POINT_GROUP,
+    Module,
+    ModuleApi,
+    ModuleContext,
+    Platform,
+    check_api_class,
+    parse_version,
+)
+
+
+class NewsModule(Module):
+    name = "news"
+
+
+class NewsApi(ModuleApi):
+    module = NewsModule
+    version = "v2"
+
+
+def test_entry_point_group() -> None:
+    assert ENTRY_POINT_GROUP == "trading_api.modules"
+
+
+@pytest.mark.parametrize(("version", "major"), [("v1", 1), ("v2", 2), ("v10", 10), ("v123", 123)])
+def test_parse_version(version: str, major: int) -> None:
+    assert parse_version(version) == major
+
+
+@pytest.mark.parametrize("version", ["1", "v0", "v01", "V1", "v", "v1.0", "v-1", " v1", "v1 ", "", "version1"])
+def test_parse_version_rejects(version: str) -> None:
+    with pytest.raises(ValueError, match=r"is not an API version; write 'v' and a major number, like 'v1'"):
+        parse_version(version)
+
+
+def test_check_api_class_accepts_a_conforming_class() -> None:
+    assert check_api_class(NewsApi, "news", "v2") == []
+
+
+@pytest.mark.parametrize("obj", [object(), NewsApi(NewsModule()), APIRouter, NewsModule, None])
+def test_check_api_class_rejects_non_subclasses(obj: object) -> None:
+    assert check_api_class(obj, "news", "v2") == [f"{obj!r} is not a subclass of trading_core.ModuleApi"]
+
+
+def test_check_api_class_reports_wrong_version() -> None:
+    assert check_api_class(NewsApi, "news", "v1") == ["registered as 'v1' but NewsApi.version is 'v2'"]
+
+
+def test_check_api_class_reports_wrong_module() -> None:
+    assert check_api_class(NewsApi, "headlines", "v2") == [
+        "registered as module 'headlines' but NewsModule.name is 'news'"
+    ]
+
+
+def test_check_api_class_reports_every_problem() -> None:
+    class Bad(Module):
+        name = "Bad-Name"
+
+    class BadApi(ModuleApi):
+        module = Bad
+
+    problems = check_api_class(BadApi, "bad", "v1")
+    assert problems == [
+        "test_check_api_class_reports_every_problem.<locals>.Bad.name must be lower-case letters, digits and '_', "
+        "got 'Bad-Name'",
+        "registered as 'v1' but test_check_api_class_reports_every_problem.<locals>.BadApi.version is None",
+    ]
+
+
+def test_check_api_class_reports_a_module_attribute_that_is_not_a_module() -> None:
+    class NoModuleApi(ModuleApi):
+        module = dict  # type: ignore[assignment]
+        version = "v1"
+
+    assert check_api_class(NoModuleApi, "news", "v1") == [
+        "test_check_api_class_reports_a_module_attribute_that_is_not_a_module.<locals>.NoModuleApi.module must be "
+        "a trading_core.Module subclass"
+    ]
+
+
+def test_module_without_settings_refuses_any_key() -> None:
+    assert NewsModule().settings.model_dump() == {}
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        NewsModule(ModuleContext(settings={"max_results": 5}))
+
+
+def test_module_validates_its_settings_model() -> None:
+    class ConfiguredSettings(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        max_results: int = 50
+
+    class Configured(Module):
+        name = "configured"
+        Settings = ConfiguredSettings
+
+    assert Configured().settings == ConfiguredSettings(max_results=50)
+    assert Configured(ModuleContext(settings={"max_results": "7"})).settings == ConfiguredSettings(max_results=7)
+    with pytest.raises(ValidationError, match="max_results"):
+        Configured(ModuleContext(settings={"max_results": "many"}))
+
+
+def test_contexts_do_not_share_a_platform() -> None:
+    # A mutable default shared between contexts would let one test's modules leak into another.
+    assert ModuleContext().platform is not ModuleContext().platform
+    assert NewsModule().context.platform.modules == {}
+
+
+def test_module_keeps_its_context() -> None:
+    platform = Platform()
+    context = ModuleContext(settings={}, platform=platform)
+    assert NewsModule(context).context is context
+
+
+def test_default_health_and_lifespan() -> None:
+    async def run() -> dict[str, Any]:
+        module = NewsModule()
+        async with module.lifespan():
+            return await module.health()
+
+    assert asyncio.run(run()) == {"status": "ok"}
+
+
+def test_module_api_tags_routes_with_the_module_name_and_keeps_the_instance() -> None:
+    module = NewsModule()
+    api = NewsApi(module)
+    assert api.tags == ["news"]
+    assert api.module_instance is module
+    assert NewsApi(module, tags=["custom"]).tags == ["custom"]

@@ -1,0 +1,152 @@
+"""The core module's API v1: /health over every module's health, /versions over Platform.mounted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from trading_core import Module, ModuleContext, MountedVersion, Platform
+from trading_core.core import CoreModule
+from trading_core.core.api.v1 import CoreApi
+
+
+class StubModule(Module):
+    """A module whose health report a test sets."""
+
+    name = "stub"
+
+    def __init__(self, context: ModuleContext | None = None, report: dict[str, Any] | None = None) -> None:
+        super().__init__(context)
+        self.report = report if report is not None else {"status": "ok"}
+        self.calls = 0
+
+    async def health(self) -> dict[str, Any]:
+        self.calls += 1
+        return self.report
+
+
+class RaisingModule(Module):
+    name = "raising"
+
+    async def health(self) -> dict[str, Any]:
+        raise TimeoutError("gateway did not answer")
+
+
+@pytest.fixture
+def platform() -> Platform:
+    return Platform()
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    core = CoreModule(ModuleContext(platform=platform))
+    platform.modules["core"] = core
+    app = FastAPI()
+    app.include_router(CoreApi(core))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_health_with_only_core_is_ok(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    # The core does not report on itself.
+    assert response.json() == {"status": "ok", "modules": {}}
+
+
+def test_health_reports_each_module(client: TestClient, platform: Platform) -> None:
+    stub = StubModule(report={"status": "ok", "orders": 3})
+    platform.modules["stub"] = stub
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "modules": {"stub": {"status": "ok", "orders": 3}}}
+    assert stub.calls == 1
+
+
+def test_health_is_503_when_a_module_is_down(client: TestClient, platform: Platform) -> None:
+    platform.modules["stub"] = StubModule(report={"status": "ok"})
+    platform.modules["feed"] = StubModule(report={"status": "down", "reason": "no quotes"})
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "degraded",
+        "modules": {"stub": {"status": "ok"}, "feed": {"status": "down", "reason": "no quotes"}},
+    }
+
+
+def test_a_report_without_ok_status_counts_as_down(client: TestClient, platform: Platform) -> None:
+    platform.modules["stub"] = StubModule(report={"state": "fine"})
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded"
+
+
+def test_a_raising_health_check_is_reported_as_down(client: TestClient, platform: Platform) -> None:
+    platform.modules["raising"] = RaisingModule()
+    platform.modules["stub"] = StubModule()
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "degraded",
+        "modules": {
+            "raising": {"status": "down", "error": "TimeoutError: gateway did not answer"},
+            "stub": {"status": "ok"},
+        },
+    }
+
+
+def test_versions_is_empty_before_anything_is_mounted(client: TestClient) -> None:
+    response = client.get("/versions")
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_versions_lists_platform_mounted(client: TestClient, platform: Platform) -> None:
+    platform.mounted.extend(
+        [
+            MountedVersion("core", "v1", "trading-core", "1.0.0", ("v1", "v2")),
+            MountedVersion("broker", "v1", "trading-broker", "2.0.1", ("v1",), status="deprecated"),
+            MountedVersion("broker", "v2", "trading-broker", "2.0.1", ("v2",)),
+        ]
+    )
+    response = client.get("/versions")
+    assert response.status_code == 200
+    assert response.json() == [
+        {
+            "module": "core",
+            "version": "v1",
+            "distribution": "trading-core",
+            "distribution_version": "1.0.0",
+            "global_versions": ["v1", "v2"],
+            "status": "stable",
+        },
+        {
+            "module": "broker",
+            "version": "v1",
+            "distribution": "trading-broker",
+            "distribution_version": "2.0.1",
+            "global_versions": ["v1"],
+            "status": "deprecated",
+        },
+        {
+            "module": "broker",
+            "version": "v2",
+            "distribution": "trading-broker",
+            "distribution_version": "2.0.1",
+            "global_versions": ["v2"],
+            "status": "stable",
+        },
+    ]
+
+
+def test_core_routes_have_stable_operation_ids() -> None:
+    # Clients and the host's merged documents (core_getHealth) rely on these names.
+    api = CoreApi(CoreModule())
+    assert {route.path: route.operation_id for route in api.routes} == {  # type: ignore[attr-defined]
+        "/health": "getHealth",
+        "/versions": "listVersions",
+    }

@@ -1,0 +1,110 @@
+"""The README's first command: the composed API, global v1 and v2 side by side, on a real uvicorn."""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+
+import pytest
+from conftest import BIN, INSTALLED, Server
+from openapi_spec_validator import validate
+
+EXPECTED = set(os.environ.get("TRADING_EXPECT_MODULES", ",".join(sorted(INSTALLED))).split(","))
+
+
+@pytest.fixture
+def server(serve) -> Server:
+    return serve([str(BIN / "trading-host"), "serve", "--port", "{port}"])
+
+
+def test_both_global_versions_are_served_side_by_side(server: Server) -> None:
+    for global_version in ("v1", "v2"):
+        response = server.get(f"/api/{global_version}/core/health")
+        assert response.status_code == 200
+        assert response.json()["status"] == "ok"
+        assert set(response.json()["modules"]) == EXPECTED - {"core"}
+
+
+def test_core_versions_lists_every_mounted_module_version(server: Server) -> None:
+    versions = server.get("/api/v1/core/versions").json()
+    assert server.get("/api/v2/core/versions").json() == versions
+    by_key = {(v["module"], v["version"]): v for v in versions}
+    assert {m for m, _ in by_key} == EXPECTED
+    core = by_key[("core", "v1")]
+    assert core["distribution"] == "trading-core"
+    assert core["distribution_version"] == metadata.version("trading-core")
+    assert core["global_versions"] == ["v1", "v2"]
+    assert all(v["status"] == "stable" for v in versions)
+    if "broker" in EXPECTED:
+        assert by_key[("broker", "v1")]["global_versions"] == ["v1"]
+        assert by_key[("broker", "v2")]["global_versions"] == ["v2"]
+        assert by_key[("broker", "v2")]["distribution"] == "trading-broker"
+    if "datafeed" in EXPECTED:
+        assert by_key[("datafeed", "v1")]["global_versions"] == ["v1", "v2"]
+
+
+def test_version_not_served_is_a_404_listing_what_is(server: Server) -> None:
+    response = server.get("/api/v3/broker/orders")
+    assert response.status_code == 404
+    body = response.json()
+    assert "/api/v3/broker/orders" in body["detail"]
+    served = body["served"]["global_versions"]
+    assert set(served) == {"v1", "v2"}
+    assert served["v1"]["core"] == "v1"
+    assert set(served["v2"]) == EXPECTED
+    missing_module = server.get("/api/v1/nosuchmodule/things")
+    assert missing_module.status_code == 404
+    assert missing_module.json()["served"] == body["served"]
+
+
+def test_unknown_path_inside_a_module_is_a_plain_404(server: Server) -> None:
+    response = server.get("/api/v1/core/no-such-endpoint")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_swagger_docs_and_openapi_per_global_version(server: Server) -> None:
+    for global_version in ("v1", "v2"):
+        docs = server.get(f"/api/{global_version}/docs")
+        assert docs.status_code == 200
+        assert f"/api/{global_version}/openapi.json" in docs.text
+        assert server.get(f"/api/{global_version}/redoc").status_code == 200
+        spec = server.get(f"/api/{global_version}/openapi.json").json()
+        validate(spec)
+        assert spec["info"]["version"] == global_version
+        assert f"/api/{global_version}/core/health" in spec["paths"]
+        modules = {path.split("/")[3] for path in spec["paths"]}
+        assert modules == EXPECTED
+
+
+@pytest.mark.modules("broker")
+def test_seed_order_examples_on_v1_and_v2(server: Server) -> None:
+    placed = server.post("/api/v1/broker/orders", json={"symbol": "AAPL", "quantity": 100, "order_type": "MARKET"})
+    assert placed.status_code == 200, placed.text
+    missing_auth = server.post("/api/v2/broker/orders", json={"symbol": "AAPL", "quantity": 100})
+    assert missing_auth.status_code == 422
+    bad_token = server.post(
+        "/api/v2/broker/orders", json={"symbol": "AAPL", "quantity": 100}, headers={"Authorization": "Bearer nope"}
+    )
+    assert bad_token.status_code == 401
+
+
+@pytest.mark.modules("datafeed")
+def test_datafeed_is_the_same_v1_in_both_global_versions(server: Server) -> None:
+    v1 = server.get("/api/v1/datafeed/config")
+    v2 = server.get("/api/v2/datafeed/config")
+    assert v1.status_code == 200
+    assert v1.json() == v2.json()
+    assert "supported_resolutions" in v1.json()
+    symbols = server.get("/api/v1/datafeed/symbols", params={"symbol": "AAPL"})
+    assert symbols.status_code == 200
+    assert "s" not in symbols.json()
+    assert symbols.json()["ticker"]
+
+
+def test_server_shuts_down_cleanly(server: Server) -> None:
+    output = server.stop()
+    # uvicorn shuts down gracefully on SIGTERM, then exits by the same signal so supervisors see why.
+    assert server.process.returncode in (0, -15)
+    assert "Application shutdown complete" in output
+    assert "Traceback" not in output
