@@ -1,0 +1,27 @@
+"""What the datafeed service raises; the UDF routes answer each with ``{"s": "error", "errmsg": ...}``."""
+
+from __future__ import annotations
+
+
+class DatafeedError(Exception):
+    """Base of the errors of a datafeed request."""
+
+
+class UnknownSymbol(DatafeedError):
+    """The symbol is not in the feed."""
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__(f"unknown symbol {symbol!r}")
+        self.symbol = symbol
+
+
+class InvalidParameter(DatafeedError):
+    """A request parameter has a value the feed cannot serve."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class DataFileError(DatafeedError):
+    """An OHLCV file that cannot be read; the message names the file and line."""
