@@ -68,8 +68,16 @@ def hand_core() -> FastAPI:
 
         @app.get(f"/api/{g}/core/versions", response_model=list[ModuleVersion])
         async def versions() -> list[ModuleVersion]:
-            return [ModuleVersion(module="core", version="v1", distribution="trading-core",
-                                  distribution_version="1.0.0", global_versions=["v1", "v2"], status="stable")]
+            return [
+                ModuleVersion(
+                    module="core",
+                    version="v1",
+                    distribution="trading-core",
+                    distribution_version="1.0.0",
+                    global_versions=["v1", "v2"],
+                    status="stable",
+                )
+            ]
 
     return app
 
@@ -77,7 +85,9 @@ def hand_core() -> FastAPI:
 def _layout() -> Layout:
     from benchmarks._items import Layout
 
-    return Layout.for_count(int(os.environ.get("BENCH_STARTUP_COUNT", "100")), os.environ.get("BENCH_STARTUP_SHAPE", "versions"))
+    return Layout.for_count(
+        int(os.environ.get("BENCH_STARTUP_COUNT", "100")), os.environ.get("BENCH_STARTUP_SHAPE", "versions")
+    )
 
 
 def hand_items() -> FastAPI:

@@ -87,7 +87,7 @@ def test_settings_that_accept_unknown_keys_are_reported() -> None:
         greeting: str = "hello"
 
     class LaxModule(GoodModule):
-        Settings = LaxSettings
+        Settings = LaxSettings  # type: ignore[assignment]  # a different model on purpose
 
     class LaxApi(GoodApi):
         module = LaxModule
@@ -204,6 +204,20 @@ def test_route_that_is_not_an_api_route() -> None:
     assert "MountApi has a Mount at '/static': the host serves only APIRoute and APIWebSocketRoute" in problems[0]
 
 
+def test_route_path_without_leading_slash() -> None:
+    class RelativeApi(GoodApi):
+        def __init__(self, module: GoodModule) -> None:
+            super().__init__(module)
+
+            # FastAPI accepts this, but no request path (they all start with "/") can ever match it.
+            @self.get("relative", operation_id="relative")
+            async def relative() -> dict[str, str]:
+                return {}
+
+    problems = check_api(RelativeApi)
+    assert problems[0] == "RelativeApi route 'relative' must start with '/' (paths are relative to the module)"
+
+
 def test_router_without_routes() -> None:
     class EmptyApi(ModuleApi):
         module = GoodModule
@@ -274,7 +288,7 @@ class FailingStartModule(GoodModule):
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         raise RuntimeError("database unreachable")
-        yield
+        yield  # type: ignore[unreachable]  # makes this a generator, as @asynccontextmanager needs
 
 
 class FailingStopModule(GoodModule):
@@ -288,7 +302,7 @@ class NoYieldModule(GoodModule):
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         if False:
-            yield
+            yield  # type: ignore[unreachable]  # a generator that never yields, on purpose
 
 
 def _api_for(module_cls: type[Module]) -> type[ModuleApi]:

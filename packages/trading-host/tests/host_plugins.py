@@ -204,4 +204,3 @@ class BetaV1(ModuleApi):
             message = await websocket.receive_text()
             await websocket.send_text(f"beta:{message}")
             await websocket.close()
-

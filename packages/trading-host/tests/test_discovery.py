@@ -140,9 +140,7 @@ def test_only_enabled_entry_points_are_imported(site: FakeSite, tmp_path: Path) 
     assert not site.imported(boom)
 
 
-def test_an_enabled_plugin_that_fails_to_import_is_named_with_its_distribution(
-    site: FakeSite, tmp_path: Path
-) -> None:
+def test_an_enabled_plugin_that_fails_to_import_is_named_with_its_distribution(site: FakeSite, tmp_path: Path) -> None:
     marker = tmp_path / "boom-imported"
     boom = site.package(
         "boom",

@@ -268,7 +268,7 @@ _request_paths = st.tuples(_segment.filter(bool), st.lists(_segment, max_size=5)
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_request_paths)
 def test_any_request_path_gets_its_module_or_a_404_never_a_server_error(path: str) -> None:
     response = _client().get(path, follow_redirects=False)

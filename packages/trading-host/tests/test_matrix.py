@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from host_fakes import factory_for
-from host_plugins import AlphaModule, AlphaV1, AlphaV2, AlphaV3, BetaV1, CoreApi
+from host_plugins import AlphaModule, AlphaV1, AlphaV2, AlphaV3, CoreApi
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -56,7 +56,10 @@ def test_rows_from_a_file_and_module_versions_override(installed: Installed, con
     overridden = factory_for(installed, config=path).plan(module_versions={"alpha": "v1"})
 
     assert plan.problems == []
-    assert plan.rows == {"v1": {"core": "v1", "alpha": "v2", "beta": "v1"}, "v2": {"core": "v1", "alpha": "v2", "beta": "v1"}}
+    assert plan.rows == {
+        "v1": {"core": "v1", "alpha": "v2", "beta": "v1"},
+        "v2": {"core": "v1", "alpha": "v2", "beta": "v1"},
+    }
     assert overridden.problems == []
     assert {g: row["alpha"] for g, row in overridden.rows.items()} == {"v1": "v1", "v2": "v1"}
     assert ("alpha", "v2") not in overridden.versions
@@ -310,7 +313,9 @@ def test_entry_point_that_is_not_a_module_api() -> None:
 
 def test_entry_point_registered_under_another_version() -> None:
     installed = Installed.from_apis([CoreApi])
-    installed.providers["alpha.v2"] = [Provider("alpha", "v2", "trading-alpha", "2.0", "x:AlphaV1", load=lambda: AlphaV1)]
+    installed.providers["alpha.v2"] = [
+        Provider("alpha", "v2", "trading-alpha", "2.0", "x:AlphaV1", load=lambda: AlphaV1)
+    ]
 
     plan = factory_for(installed).plan()
 

@@ -98,6 +98,10 @@ class ModuleApi(APIRouter):
     version: ClassVar[str]
 
     def __init__(self, module: Module, **kwargs: Any) -> None:
+        # The host runs the Module's lifespan once per process; a router's own would never run.
+        refused = sorted({"lifespan", "on_startup", "on_shutdown"} & kwargs.keys())
+        if refused:
+            raise TypeError(f"ModuleApi does not take {', '.join(refused)}: put start-up work in Module.lifespan")
         kwargs.setdefault("tags", [module.name])
         super().__init__(**kwargs)
         self.module_instance = module

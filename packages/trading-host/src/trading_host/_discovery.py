@@ -96,7 +96,8 @@ def _core_requirement(dist: metadata.Distribution) -> str | None:
             req = Requirement(line)
         except InvalidRequirement:
             continue
-        if canonicalize_name(req.name) == CORE_DISTRIBUTION and not req.marker:
+        applies = req.marker is None or req.marker.evaluate({"extra": ""})
+        if canonicalize_name(req.name) == CORE_DISTRIBUTION and applies:
             return str(req.specifier)
     return None
 

@@ -151,7 +151,9 @@ class AppFactory:
                 targets[prefix] = (apis[(m, v)], Mount(None, m, v, prefix))
                 docs += _docs_routes(prefix, f"{title}: {m} {v}", cache(lambda api=apis[(m, v)]: module_openapi(api)))
             served: dict[str, Any] = dict(layout.values())
-            return [VersionRoutes(targets), *docs, NotServed("", {"standalone": served})]
+            # The docs live below the module's own prefix (/v1/docs), so they must be matched
+            # before the dispatcher hands everything under /v1 to the module.
+            return [*docs, VersionRoutes(targets), NotServed("", {"standalone": served})]
 
         for global_version, row in plan.rows.items():
             base = f"{plan.api_prefix}/{global_version}"

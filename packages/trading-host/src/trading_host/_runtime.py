@@ -62,7 +62,9 @@ class Runtime:
             if self._users == 0:
                 stack = AsyncExitStack()
                 try:
-                    for module in self.platform.modules.values():
+                    # Modules are created in the order a plan lists them, which in standalone mode
+                    # puts core last; sort so that core starts first and stops last either way.
+                    for module in sorted(self.platform.modules.values(), key=lambda m: m.name != "core"):
                         await stack.enter_async_context(module.lifespan())
                 except BaseException:
                     await stack.aclose()

@@ -5,6 +5,9 @@ from typing import Any
 
 from .._contract import Module
 
+# A load balancer polls /health; one hung module must not hang the answer for all.
+HEALTH_TIMEOUT = 5.0
+
 
 class CoreModule(Module):
     name = "core"
@@ -15,8 +18,13 @@ class CoreModule(Module):
         modules = {name: m for name, m in self.context.platform.modules.items() if m is not self}
 
         async def check(module: Module) -> dict[str, Any]:
+            task = asyncio.ensure_future(module.health())
+            done, _ = await asyncio.wait({task}, timeout=HEALTH_TIMEOUT)
+            if not done:
+                task.cancel()
+                return {"status": "down", "error": f"no answer within {HEALTH_TIMEOUT:g} s"}
             try:
-                return await module.health()
+                return task.result()
             except Exception as exc:  # a module's health check must not take the core down
                 return {"status": "down", "error": f"{type(exc).__name__}: {exc}"}
 

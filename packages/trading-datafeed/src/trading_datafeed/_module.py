@@ -1,0 +1,62 @@
+"""The datafeed module: one instance per process, holding the service every API version adapts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from trading_core import Module, ModuleContext
+
+from ._cors import CorsPolicy
+from ._csv import CsvMarket
+from ._models import MarketData
+from ._service import DatafeedService
+from ._settings import DatafeedSettings
+from ._simulated import SimulatedMarket
+
+
+class DatafeedModule(Module):
+    """Bars, symbols and quotes for charts: the simulated market, or the CSV files of ``csv_dir``
+    (read at start-up, in the lifespan).
+
+    ``market`` and ``clock`` replace the configured source and the wall clock, for embedding and
+    tests; the host passes only ``context``.
+    """
+
+    name = "datafeed"
+    description = "Market data for charts, compatible with TradingView's UDF protocol."
+    Settings = DatafeedSettings
+
+    def __init__(
+        self,
+        context: ModuleContext | None = None,
+        *,
+        market: MarketData | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(context)
+        settings = self.datafeed_settings
+        if market is None:
+            market = CsvMarket(settings.csv_dir) if settings.csv_dir is not None else SimulatedMarket()
+        self.service = DatafeedService(market, clock=clock, max_bars=settings.max_bars)
+        self.cors = CorsPolicy.from_origins(settings.cors_origins)
+
+    @property
+    def datafeed_settings(self) -> DatafeedSettings:
+        """The validated ``[modules.datafeed]`` table."""
+        assert isinstance(self.settings, DatafeedSettings)
+        return self.settings
+
+    @asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        market = self.service.market
+        if isinstance(market, CsvMarket):
+            # Reading files blocks; keep the event loop free for other modules starting up.
+            await asyncio.to_thread(market.load)
+        yield
+
+    async def health(self) -> dict[str, Any]:
+        symbols = len(self.service.market.symbols())
+        return {"status": "ok" if symbols else "degraded", "source": self.service.market.kind, "symbols": symbols}

@@ -1,0 +1,121 @@
+"""The datafeed's logic, shared by every API version served in a process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._errors import InvalidParameter, UnknownSymbol
+from ._models import Bar, MarketData, Quote, SymbolInfo
+from ._resolutions import RESOLUTIONS, Resolution, parse_resolution
+
+
+@dataclass(frozen=True)
+class History:
+    """Bars for a history request; with no bars, ``next_time`` is the latest bar before the range."""
+
+    bars: list[Bar]
+    next_time: int | None = None
+
+
+@dataclass(frozen=True)
+class QuoteResult:
+    """One symbol of a quotes request, by the name it was asked for."""
+
+    name: str
+    symbol: SymbolInfo | None
+    quote: Quote | None
+    error: str | None = None
+
+
+class DatafeedService:
+    """Symbols, bar history and quotes over a :class:`MarketData` source."""
+
+    def __init__(self, market: MarketData, *, clock: Callable[[], float] | None = None, max_bars: int = 5_000) -> None:
+        self.market = market
+        self._clock = clock if clock is not None else time.time
+        self.max_bars = max_bars
+
+    def now(self) -> int:
+        """The server's time in Unix seconds."""
+        return int(self._clock())
+
+    def resolutions(self) -> list[Resolution]:
+        """Every resolution some symbol supports, finest first."""
+        supported = {r for s in self.market.symbols() for r in s.resolutions}
+        return [r for r in RESOLUTIONS.values() if r in supported]
+
+    def exchanges(self) -> list[str]:
+        return sorted({s.exchange for s in self.market.symbols()})
+
+    def symbol_types(self) -> list[str]:
+        return sorted({s.type for s in self.market.symbols()})
+
+    def symbol(self, name: str) -> SymbolInfo:
+        """The symbol named ``TICKER`` or ``EXCHANGE:TICKER`` (any case); :class:`UnknownSymbol` otherwise."""
+        exchange, _, ticker = name.strip().upper().rpartition(":")
+        for info in self.market.symbols():
+            if info.ticker.upper() == ticker and (not exchange or info.exchange.upper() == exchange):
+                return info
+        raise UnknownSymbol(name)
+
+    def search(self, query: str, *, type: str = "", exchange: str = "", limit: int = 30) -> list[SymbolInfo]:
+        """Symbols whose ticker or description contains ``query``, tickers starting with it first."""
+        needle = query.strip().upper()
+        found = [
+            s
+            for s in self.market.symbols()
+            if (not type or s.type == type)
+            and (not exchange or s.exchange.upper() == exchange.upper())
+            and (needle in s.ticker.upper() or needle in s.description.upper() or needle == s.full_name.upper())
+        ]
+        found.sort(key=lambda s: (not s.ticker.upper().startswith(needle), s.ticker))
+        return found[:limit]
+
+    def history(
+        self, symbol: str, resolution: str, *, start: int | None, end: int, countback: int | None = None
+    ) -> History:
+        """Bars stamped in ``[start, end)``; with ``countback``, the ``countback`` bars before ``end``
+        whatever ``start`` says. At most :attr:`max_bars` bars, the latest ones."""
+        info = self.symbol(symbol)
+        parsed = parse_resolution(resolution)
+        if not info.supports(parsed):
+            supported = ", ".join(r.code for r in info.resolutions)
+            raise InvalidParameter(
+                "resolution", f"resolution {resolution!r} is not served for {info.ticker}; served: {supported}"
+            )
+        if countback is not None:
+            if countback < 1:
+                raise InvalidParameter("countback", "countback must be 1 or more")
+            start = None
+            limit = min(countback, self.max_bars)
+        elif start is None:
+            raise InvalidParameter("from", "give 'from' or 'countback'")
+        elif start >= end:
+            raise InvalidParameter("from", f"'from' ({start}) must be earlier than 'to' ({end})")
+        else:
+            limit = self.max_bars
+        now = self._clock()
+        bars = self.market.bars(info.ticker, parsed, end=end, start=start, limit=limit, now=now)
+        if bars:
+            return History(bars)
+        if start is None:
+            return History([])
+        before = self.market.bars(info.ticker, parsed, end=start, start=None, limit=1, now=now)
+        return History([], before[0].time if before else None)
+
+    def quotes(self, names: list[str]) -> list[QuoteResult]:
+        """A quote per requested name, in order; an unknown name gets an error entry, not a failure."""
+        now = self._clock()
+        results = []
+        for name in names:
+            try:
+                info = self.symbol(name)
+            except UnknownSymbol as exc:
+                results.append(QuoteResult(name, None, None, str(exc)))
+                continue
+            quote = self.market.quote(info.ticker, now)
+            error = None if quote is not None else f"no data for {info.ticker}"
+            results.append(QuoteResult(name, info, quote, error))
+        return results

@@ -1,0 +1,1 @@
+"""Datafeed API versions: ``v1`` (TradingView UDF compatible)."""

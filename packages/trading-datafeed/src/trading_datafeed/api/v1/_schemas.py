@@ -1,0 +1,216 @@
+"""Datafeed API v1 wire format: TradingView's UDF documents."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..._models import Bar, SymbolInfo
+from ..._service import QuoteResult
+
+
+def _number(value: float) -> int | float:
+    """Whole amounts as integers: ``1200`` reads better than ``1200.0`` and parses the same."""
+    return int(value) if value.is_integer() else value
+
+
+class UdfError(BaseModel):
+    """Any error of a UDF route."""
+
+    s: Literal["error"] = "error"
+    errmsg: str
+
+
+class Exchange(BaseModel):
+    value: str
+    name: str
+    desc: str
+
+
+class SymbolType(BaseModel):
+    name: str
+    value: str
+
+
+class Config(BaseModel):
+    """What the feed supports; TradingView reads it first."""
+
+    supported_resolutions: list[str]
+    supports_search: bool
+    supports_group_request: bool
+    supports_marks: bool
+    supports_timescale_marks: bool
+    supports_time: bool
+    exchanges: list[Exchange]
+    symbols_types: list[SymbolType]
+
+
+class SymbolInfoOut(BaseModel):
+    """A symbol's description, as TradingView's ``LibrarySymbolInfo``. Carries no ``s`` key."""
+
+    name: str
+    ticker: str
+    full_name: str
+    description: str
+    type: str
+    session: str
+    exchange: str
+    listed_exchange: str
+    timezone: str
+    format: Literal["price", "volume"] = "price"
+    pricescale: int
+    minmov: int
+    has_intraday: bool
+    has_daily: bool
+    has_weekly_and_monthly: bool
+    supported_resolutions: list[str]
+    intraday_multipliers: list[str]
+    volume_precision: int
+    data_status: str
+    currency_code: str | None = None
+
+    @classmethod
+    def from_symbol(cls, info: SymbolInfo) -> SymbolInfoOut:
+        units = {r.unit for r in info.resolutions}
+        return cls(
+            name=info.ticker,
+            ticker=info.ticker,
+            full_name=info.full_name,
+            description=info.description,
+            type=info.type,
+            session=info.session,
+            exchange=info.exchange,
+            listed_exchange=info.exchange,
+            timezone=info.timezone,
+            pricescale=info.pricescale,
+            minmov=info.minmov,
+            has_intraday="minute" in units,
+            has_daily="day" in units,
+            has_weekly_and_monthly="week" in units or "month" in units,
+            supported_resolutions=[r.code for r in info.resolutions],
+            intraday_multipliers=[r.code for r in info.resolutions if r.unit == "minute"],
+            volume_precision=info.volume_precision,
+            data_status=info.data_status,
+            currency_code=info.currency_code,
+        )
+
+
+class SearchResult(BaseModel):
+    symbol: str
+    full_name: str
+    description: str
+    exchange: str
+    ticker: str
+    type: str
+
+    @classmethod
+    def from_symbol(cls, info: SymbolInfo) -> SearchResult:
+        return cls(
+            symbol=info.ticker,
+            full_name=info.full_name,
+            description=info.description,
+            exchange=info.exchange,
+            ticker=info.ticker,
+            type=info.type,
+        )
+
+
+class HistoryBars(BaseModel):
+    """Bars as parallel arrays; ``t`` in Unix seconds."""
+
+    s: Literal["ok"] = "ok"
+    t: list[int]
+    o: list[float]
+    h: list[float]
+    l: list[float]  # noqa: E741 - the UDF protocol's name
+    c: list[float]
+    v: list[int | float]
+
+    @classmethod
+    def from_bars(cls, bars: list[Bar]) -> HistoryBars:
+        return cls(
+            t=[b.time for b in bars],
+            o=[b.open for b in bars],
+            h=[b.high for b in bars],
+            l=[b.low for b in bars],
+            c=[b.close for b in bars],
+            v=[_number(b.volume) for b in bars],
+        )
+
+
+class HistoryNoData(BaseModel):
+    """No bar in the range; ``nextTime`` is the latest bar before it, when there is one."""
+
+    s: Literal["no_data"] = "no_data"
+    nextTime: int | None = None
+
+
+class QuoteValues(BaseModel):
+    """A symbol's quote; every price and amount is a number."""
+
+    lp: float
+    ask: float
+    bid: float
+    spread: float
+    ch: float
+    chp: float
+    open_price: float
+    high_price: float
+    low_price: float
+    prev_close_price: float
+    volume: int | float
+    short_name: str
+    exchange: str
+    description: str
+    original_name: str
+
+
+class QuoteOk(BaseModel):
+    s: Literal["ok"] = "ok"
+    n: str = Field(description="The name as requested")
+    v: QuoteValues
+
+
+class NoValues(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QuoteFailed(BaseModel):
+    s: Literal["error"] = "error"
+    n: str = Field(description="The name as requested")
+    errmsg: str
+    v: NoValues = Field(default_factory=NoValues)
+
+
+class Quotes(BaseModel):
+    s: Literal["ok"] = "ok"
+    d: list[QuoteOk | QuoteFailed]
+
+    @classmethod
+    def from_results(cls, results: list[QuoteResult]) -> Quotes:
+        items: list[QuoteOk | QuoteFailed] = []
+        for r in results:
+            if r.symbol is None or r.quote is None:
+                items.append(QuoteFailed(n=r.name, errmsg=r.error or "no quote"))
+                continue
+            q, info = r.quote, r.symbol
+            values = QuoteValues(
+                lp=q.last,
+                ask=q.ask,
+                bid=q.bid,
+                spread=info.round_price(q.ask - q.bid),
+                ch=info.round_price(q.change),
+                chp=round(q.change_percent, 2),
+                open_price=q.open,
+                high_price=q.high,
+                low_price=q.low,
+                prev_close_price=q.prev_close,
+                volume=_number(q.volume),
+                short_name=info.ticker,
+                exchange=info.exchange,
+                description=info.description,
+                original_name=info.full_name,
+            )
+            items.append(QuoteOk(n=r.name, v=values))
+        return cls(d=items)

@@ -1,0 +1,254 @@
+"""Datafeed API v1: TradingView's UDF wire rules over the simulated market."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+P = "/api/v1/datafeed"
+DAY = 86_400
+
+
+def ts(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp())
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def test_config_announces_what_is_served(client):
+    body = client.get(f"{P}/config").json()
+    assert body["supported_resolutions"] == ["1", "5", "15", "30", "60", "240", "1D", "1W", "1M"]
+    assert body["supports_search"] or body["supports_group_request"]
+    assert body["supports_time"] is True
+    assert body["supports_marks"] is False
+    assert body["supports_timescale_marks"] is False
+    assert body["exchanges"][0] == {"value": "", "name": "All Exchanges", "desc": ""}
+    assert {"value": "NASDAQ", "name": "NASDAQ", "desc": "NASDAQ"} in body["exchanges"]
+    assert {"name": "Forex", "value": "forex"} in body["symbols_types"]
+    # Not announced, so not served.
+    for route in ("marks", "timescale_marks", "symbol_info"):
+        assert client.get(f"{P}/{route}").status_code == 404
+
+
+def test_symbols_resolves_tickers_and_full_names(client):
+    response = client.get(f"{P}/symbols", params={"symbol": "AAPL"})
+    assert response.status_code == 200
+    body = response.json()
+    assert "s" not in body
+    required = {
+        "name", "ticker", "description", "type", "session", "exchange", "listed_exchange", "timezone", "format",
+        "pricescale", "minmov", "has_intraday", "supported_resolutions", "volume_precision", "data_status",
+    }  # fmt: skip
+    assert required <= set(body)
+    assert (body["ticker"], body["name"], body["exchange"], body["timezone"]) == ("AAPL", "AAPL", "NASDAQ", "Etc/UTC")
+    assert (body["pricescale"], body["minmov"], body["has_intraday"]) == (100, 1, True)
+    assert client.get(f"{P}/symbols", params={"symbol": "nasdaq:aapl"}).json() == body
+    eurusd = client.get(f"{P}/symbols", params={"symbol": "FX:EURUSD"}).json()
+    assert (eurusd["ticker"], eurusd["pricescale"], eurusd["type"]) == ("EURUSD", 100_000, "forex")
+
+
+@pytest.mark.parametrize("symbol", ["NOPE", "NYSE:AAPL", ""])
+def test_unknown_symbol_is_a_udf_error(client, symbol):
+    response = client.get(f"{P}/symbols", params={"symbol": symbol})
+    assert response.status_code == 404
+    assert response.json() == {"s": "error", "errmsg": f"unknown symbol {symbol!r}"}
+
+
+def test_missing_parameters_are_udf_errors_not_fastapi_details(client):
+    for url in (f"{P}/symbols", f"{P}/history?symbol=AAPL&resolution=1D", f"{P}/quotes"):
+        response = client.get(url)
+        assert response.status_code == 422
+        body = response.json()
+        assert set(body) == {"s", "errmsg"}
+        assert body["s"] == "error"
+        assert "Field required" in body["errmsg"]
+
+
+def test_search(client):
+    results = client.get(f"{P}/search", params={"query": "usd", "type": "forex", "limit": 2}).json()
+    assert [r["ticker"] for r in results] == ["USDJPY", "EURUSD"]
+    for result in results:
+        assert set(result) == {"symbol", "full_name", "description", "exchange", "ticker", "type"}
+    apple = client.get(f"{P}/search", params={"query": "apple"}).json()
+    assert apple == [
+        {
+            "symbol": "AAPL",
+            "full_name": "NASDAQ:AAPL",
+            "description": "Apple Inc.",
+            "exchange": "NASDAQ",
+            "ticker": "AAPL",
+            "type": "stock",
+        }
+    ]
+    crypto = client.get(f"{P}/search", params={"exchange": "CRYPTO"}).json()
+    assert [r["ticker"] for r in crypto] == ["BTCUSD", "ETHUSD"]
+    assert client.get(f"{P}/search", params={"query": "zzzz"}).json() == []
+    bad = client.get(f"{P}/search", params={"limit": 0})
+    assert (bad.status_code, bad.json()["s"]) == (422, "error")
+    assert bad.json()["errmsg"].startswith("limit:")
+
+
+def history(client, **params):
+    response = client.get(f"{P}/history", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_daily_history_is_stamped_at_midnight_utc_with_to_exclusive(client):
+    start, end = ts(2024, 2, 5), ts(2024, 2, 10)
+    body = history(client, symbol="AAPL", resolution="1D", **{"from": start, "to": end})
+    assert body["s"] == "ok"
+    assert body["t"] == [start + i * DAY for i in range(5)]
+    assert {len(body[k]) for k in "tohlcv"} == {5}
+    # `to` on a bar's time excludes that bar; `from` on a bar's time includes it.
+    shorter = history(client, symbol="AAPL", resolution="D", **{"from": start + 1, "to": end - DAY})
+    assert shorter["t"] == body["t"][1:4]
+
+
+def test_history_is_deterministic_consistent_and_numeric(client):
+    params = {"symbol": "BTCUSD", "resolution": "60", "from": ts(2023, 7, 1), "to": ts(2023, 7, 3)}
+    first = history(client, **params)
+    assert history(client, **params) == first
+    assert len(first["t"]) == 48
+    for i in range(48):
+        o, h, low, c, v = (first[k][i] for k in "ohlcv")
+        assert all(is_number(x) for x in (o, h, low, c, v))
+        assert low <= min(o, c) <= max(o, c) <= h
+        assert v > 0
+        if i:
+            assert o == first["c"][i - 1], "a bar opens where the previous one closed"
+
+
+def test_countback_wins_over_from(client):
+    end = ts(2024, 6, 1)
+    body = history(client, symbol="MSFT", resolution="1D", **{"from": end - 2 * DAY, "to": end, "countback": 10})
+    assert body["t"] == [end - (10 - i) * DAY for i in range(10)]
+    # Even a `from` after `to` does not matter when countback is given.
+    again = history(client, symbol="MSFT", resolution="1D", **{"from": end + 99 * DAY, "to": end, "countback": 10})
+    assert again == body
+
+
+def test_weekly_and_monthly_bars_start_on_monday_and_the_first(client):
+    weeks = history(client, symbol="AAPL", resolution="1W", **{"from": ts(2024, 1, 1), "to": ts(2024, 3, 1)})
+    assert all(datetime.fromtimestamp(t, UTC).weekday() == 0 for t in weeks["t"])
+    assert weeks["t"][0] == ts(2024, 1, 1)
+    months = history(client, symbol="AAPL", resolution="M", **{"from": ts(2023, 11, 15), "to": ts(2024, 3, 1)})
+    assert months["t"] == [ts(2023, 12, 1), ts(2024, 1, 1), ts(2024, 2, 1)]
+
+
+def test_no_data_before_the_market_and_next_time_after_it(client, now):
+    before = history(client, symbol="AAPL", resolution="1D", **{"from": ts(1990, 1, 1), "to": ts(1991, 1, 1)})
+    assert before == {"s": "no_data"}
+    future = history(client, symbol="AAPL", resolution="1D", **{"from": int(now) + 10 * DAY, "to": int(now) + 20 * DAY})
+    assert future == {"s": "no_data", "nextTime": int(now) // DAY * DAY}
+
+
+def test_bars_stop_at_the_current_bar(client, now):
+    body = history(client, symbol="TSLA", resolution="5", **{"to": int(now) + 3600, "countback": 3})
+    current = int(now) // 300 * 300
+    assert body["t"] == [current - 600, current - 300, current]
+
+
+def test_max_bars_keeps_the_latest(make_client):
+    client = make_client({"max_bars": 3})
+    body = history(client, symbol="AAPL", resolution="1D", **{"from": ts(2024, 1, 1), "to": ts(2024, 2, 1)})
+    assert body["t"] == [ts(2024, 1, 29), ts(2024, 1, 30), ts(2024, 1, 31)]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "message"),
+    [
+        ({"symbol": "NOPE", "resolution": "1D", "from": 0, "to": 10}, 404, "unknown symbol 'NOPE'"),
+        ({"symbol": "AAPL", "resolution": "7", "from": 0, "to": 10}, 422, "unsupported resolution '7'"),
+        ({"symbol": "AAPL", "resolution": "1D", "from": 10, "to": 10}, 422, "'from' (10) must be earlier than 'to'"),
+        ({"symbol": "AAPL", "resolution": "1D", "to": 10}, 422, "give 'from' or 'countback'"),
+        ({"symbol": "AAPL", "resolution": "1D", "to": 10, "countback": 0}, 422, "countback:"),
+        ({"symbol": "AAPL", "resolution": "1D", "from": "yesterday", "to": 10}, 422, "from:"),
+        ({"symbol": "AAPL", "resolution": "1D", "from": 0, "to": 10**15}, 422, "to:"),
+    ],
+)
+def test_invalid_history_requests_are_udf_errors(client, params, status, message):
+    response = client.get(f"{P}/history", params=params)
+    assert response.status_code == status
+    body = response.json()
+    assert body["s"] == "error"
+    assert message in body["errmsg"]
+    assert set(body) == {"s", "errmsg"}
+
+
+def test_time_is_a_bare_number(client, now):
+    response = client.get(f"{P}/time")
+    assert response.status_code == 200
+    assert response.text == str(int(now))
+
+
+def test_quotes_answer_each_symbol_by_its_requested_name(client):
+    body = client.get(f"{P}/quotes", params={"symbols": "AAPL,nope, fx:eurusd"}).json()
+    assert body["s"] == "ok"
+    aapl, nope, eurusd = body["d"]
+    assert (aapl["s"], aapl["n"]) == ("ok", "AAPL")
+    assert (nope["s"], nope["n"], nope["v"]) == ("error", "nope", {})
+    assert (eurusd["s"], eurusd["n"], eurusd["v"]["short_name"]) == ("ok", "fx:eurusd", "EURUSD")
+    v = aapl["v"]
+    for key in ("lp", "ask", "bid", "ch", "chp", "open_price", "high_price", "low_price", "prev_close_price", "volume"):
+        assert is_number(v[key]), key
+    assert v["low_price"] <= v["lp"] <= v["high_price"]
+    assert v["bid"] < v["lp"] < v["ask"]
+    assert v["ch"] == pytest.approx(v["lp"] - v["prev_close_price"])
+    assert v["chp"] == pytest.approx(100 * v["ch"] / v["prev_close_price"], abs=0.01)
+
+
+def test_quotes_match_todays_daily_bar(client, now):
+    quote = client.get(f"{P}/quotes", params={"symbols": "MSFT"}).json()["d"][0]["v"]
+    today = history(client, symbol="MSFT", resolution="1D", **{"to": int(now) + 1, "countback": 1})
+    assert (quote["open_price"], quote["lp"]) == (today["o"][0], today["c"][0])
+
+
+@pytest.mark.parametrize("symbols", ["", " , ", ",".join(["AAPL"] * 101)])
+def test_quotes_need_a_sensible_list(client, symbols):
+    response = client.get(f"{P}/quotes", params={"symbols": symbols})
+    assert response.status_code == 422
+    assert response.json()["s"] == "error"
+
+
+def test_any_origin_by_default(client):
+    response = client.get(f"{P}/config", headers={"Origin": "https://chart.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    error = client.get(f"{P}/symbols", params={"symbol": "NOPE"}, headers={"Origin": "https://chart.example"})
+    assert error.headers["access-control-allow-origin"] == "*"
+    preflight = client.options(
+        f"{P}/history",
+        headers={
+            "Origin": "https://chart.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-client",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-methods"] == "GET, OPTIONS"
+    assert preflight.headers["access-control-allow-headers"] == "x-client"
+
+
+def test_configured_origins_only(make_client):
+    client = make_client({"cors_origins": ["https://chart.example"]})
+    allowed = client.get(f"{P}/time", headers={"Origin": "https://chart.example"})
+    assert allowed.headers["access-control-allow-origin"] == "https://chart.example"
+    assert allowed.headers["vary"] == "Origin"
+    other = client.get(f"{P}/time", headers={"Origin": "https://evil.example"})
+    assert other.status_code == 200
+    assert "access-control-allow-origin" not in other.headers
+    preflight = client.options(f"{P}/time", headers={"Origin": "https://evil.example"})
+    assert preflight.status_code == 403
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_operation_ids(client):
+    spec = client.get("/openapi.json").json()
+    ids = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
+    assert ids == {"getConfig", "getSymbolInfo", "searchSymbols", "getHistory", "getServerTime", "getQuotes"}
+    errors = spec["paths"][f"{P}/history"]["get"]["responses"]
+    assert set(errors) == {"200", "404", "422"}
+    assert errors["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/UdfError")
