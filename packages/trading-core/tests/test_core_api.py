@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from trading_core import Module, ModuleContext, MountedVersion, Platform
 from trading_core.core import CoreModule
+from trading_core.core import _module as core_module
 from trading_core.core.api.v1 import CoreApi
 
 
@@ -149,4 +151,26 @@ def test_core_routes_have_stable_operation_ids() -> None:
     assert {route.path: route.operation_id for route in api.routes} == {  # type: ignore[attr-defined]
         "/health": "getHealth",
         "/versions": "listVersions",
+    }
+
+
+class HangingModule(Module):
+    name = "hanging"
+
+    async def health(self) -> dict[str, Any]:
+        await asyncio.sleep(3600)
+        return {"status": "ok"}
+
+
+def test_a_hanging_health_check_is_down_after_the_timeout(
+    client: TestClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core_module, "HEALTH_TIMEOUT", 0.05)
+    platform.modules["hanging"] = HangingModule()
+    platform.modules["stub"] = StubModule()
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["modules"] == {
+        "hanging": {"status": "down", "error": "no answer within 0.05 s"},
+        "stub": {"status": "ok"},
     }

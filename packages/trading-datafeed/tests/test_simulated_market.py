@@ -59,9 +59,10 @@ def test_history_starts_with_the_market():
 def test_the_forming_bar_is_built_up_to_now():
     market = SimulatedMarket()
     hour = RESOLUTIONS["60"]
-    [forming] = market.bars("AAPL", hour, end=int(NOW) + 7200, start=int(NOW) - 1, limit=5, now=NOW)
-    assert forming.time == int(NOW) // 3600 * 3600
-    [closed] = market.bars("AAPL", hour, end=int(NOW) + 7200, start=int(NOW) - 1, limit=5, now=forming.time + 3600)
+    hour_start = int(NOW) // 3600 * 3600
+    [forming] = market.bars("AAPL", hour, end=int(NOW) + 7200, start=hour_start, limit=5, now=NOW)
+    assert forming.time == hour_start
+    [closed] = market.bars("AAPL", hour, end=hour_start + 3600, start=hour_start, limit=5, now=NOW + 7200)
     assert forming.open == closed.open
     assert forming.volume < closed.volume
 
