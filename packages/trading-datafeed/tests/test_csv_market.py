@@ -58,7 +58,9 @@ def test_csv_history_through_the_api(make_client, folder):
         False,
         "endofday",
     )
-    body = client.get(f"{P}/history", params={"symbol": "ACME", "resolution": "1D", "from": 0, "to": ts(2024, 1, 5)}).json()
+    body = client.get(
+        f"{P}/history", params={"symbol": "ACME", "resolution": "1D", "from": 0, "to": ts(2024, 1, 5)}
+    ).json()
     assert body == {
         "s": "ok",
         "t": [ts(2024, 1, 2), ts(2024, 1, 3), ts(2024, 1, 4)],
@@ -118,13 +120,13 @@ def test_intraday_files_aggregate_to_coarser_bars(folder):
 )
 def test_bad_files_are_named_with_the_problem(tmp_path, content, message):
     (tmp_path / "BAD.csv").write_text(content)
-    with pytest.raises(DataFileError, match="BAD.csv") as caught:
+    with pytest.raises(DataFileError, match=r"BAD\.csv") as caught:
         CsvMarket(tmp_path).load()
     assert message in str(caught.value)
 
 
 def test_an_empty_folder_is_an_error_at_start_up(tmp_path):
-    with pytest.raises(DataFileError, match="no \\*.csv files"):
+    with pytest.raises(DataFileError, match=r"no \*\.csv files"):
         CsvMarket(tmp_path).load()
 
 

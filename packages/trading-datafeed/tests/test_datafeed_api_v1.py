@@ -147,7 +147,7 @@ def test_no_data_before_the_market_and_next_time_after_it(client, now):
 
 
 def test_bars_stop_at_the_current_bar(client, now):
-    body = history(client, symbol="TSLA", resolution="5", **{"to": int(now) + 3600, "countback": 3})
+    body = history(client, symbol="TSLA", resolution="5", to=int(now) + 3600, countback=3)
     current = int(now) // 300 * 300
     assert body["t"] == [current - 600, current - 300, current]
 
@@ -203,7 +203,7 @@ def test_quotes_answer_each_symbol_by_its_requested_name(client):
 
 def test_quotes_match_todays_daily_bar(client, now):
     quote = client.get(f"{P}/quotes", params={"symbols": "MSFT"}).json()["d"][0]["v"]
-    today = history(client, symbol="MSFT", resolution="1D", **{"to": int(now) + 1, "countback": 1})
+    today = history(client, symbol="MSFT", resolution="1D", to=int(now) + 1, countback=1)
     assert (quote["open_price"], quote["lp"]) == (today["o"][0], today["c"][0])
 
 
