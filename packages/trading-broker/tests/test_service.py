@@ -197,3 +197,31 @@ def test_simulated_prices_are_deterministic_on_tick_and_near_the_reference():
         assert value is not None
         assert 0.9 < value < 1.3
         assert round(value, 5) == value
+
+
+class SlowStore(MemoryOrderStore):
+    """Gives the event loop away on every read and write, as a database driver does."""
+
+    async def get(self, order_id):
+        await asyncio.sleep(0)
+        return await super().get(order_id)
+
+    async def save(self, order):
+        await asyncio.sleep(0)
+        await super().save(order)
+
+
+def test_a_cancel_racing_a_fill_leaves_one_final_state(tape):
+    service = BrokerService(store=SlowStore(), prices=tape, clock=lambda: NOW)
+
+    async def scenario():
+        working = (await service.place("acc", order(OrderType.LIMIT, limit_price=1.0))).order
+        filling = service.modify("acc", working.id, OrderChanges(limit_price=200.0))
+        outcomes = await asyncio.gather(service.cancel("acc", working.id), filling, return_exceptions=True)
+        return outcomes, await service.get("acc", working.id)
+
+    (canceled, refused), stored = run(scenario())
+    assert canceled.status is OrderStatus.CANCELED
+    assert isinstance(refused, OrderNotModifiable)
+    assert stored.status is OrderStatus.CANCELED
+    assert stored.executions == []

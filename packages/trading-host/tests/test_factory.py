@@ -172,9 +172,11 @@ def test_url_for_names_in_a_monolith(installed: Installed) -> None:
 
 
 def test_module_settings_reach_the_one_instance(installed: Installed) -> None:
-    app = factory_for(installed, {"TRADING_MODULES__ALPHA__GREETING": "howdy", "TRADING_MODULES__ALPHA__LIMIT": "4"})
+    factory = factory_for(
+        installed, {"TRADING_MODULES__ALPHA__GREETING": "howdy", "TRADING_MODULES__ALPHA__LIMIT": "4"}
+    )
 
-    with TestClient(app.create_app()) as client:
+    with TestClient(factory.create_app()) as client:
         settings = client.get("/api/v1/alpha/settings").json()
 
     assert (settings["greeting"], settings["limit"]) == ("howdy", 4)

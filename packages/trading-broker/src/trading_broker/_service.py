@@ -60,9 +60,9 @@ class BrokerService:
         self.prices: PriceSource = prices if prices is not None else SimulatedPrices(self.instruments)
         self._keyring = ApiKeyring(api_keys)
         self._clock = clock if clock is not None else _utc_now
-        # Serialises the read-then-write of placements, so two retries with one Idempotency-Key
-        # racing each other still place a single order.
-        self._placing = asyncio.Lock()
+        # Serialises each read-then-write: two retries with one Idempotency-Key place one order,
+        # and a cancel racing a modification cannot revive an order the other made final.
+        self._writing = asyncio.Lock()
 
     async def open(self) -> None:
         """Open the store; the module's lifespan calls it once."""
@@ -97,7 +97,7 @@ class BrokerService:
         violations = self.violations(request, strictness)
         if violations and strictness is Strictness.STRICT:
             raise InvalidOrder(violations)
-        async with self._placing:
+        async with self._writing:
             record = None
             if idempotency_key is not None:
                 record = await self.store.idempotency(account, idempotency_key)
@@ -153,9 +153,13 @@ class BrokerService:
         when the modified order would break a rule (under either strictness: a modification is
         refused, never turned into a rejected order).
         """
-        order = await self.get(account, order_id)
-        if order.status.is_final:
-            raise OrderNotModifiable(order_id, order.status, "modified")
+        async with self._writing:
+            order = await self.get(account, order_id)
+            if order.status.is_final:
+                raise OrderNotModifiable(order_id, order.status, "modified")
+            return await self._modify(order, changes, strictness)
+
+    async def _modify(self, order: Order, changes: OrderChanges, strictness: Strictness) -> Order:
         modified = OrderRequest(
             symbol=order.symbol,
             side=order.side,
@@ -178,12 +182,13 @@ class BrokerService:
 
     async def cancel(self, account: str, order_id: str) -> Order:
         """Cancel a working order; :class:`OrderNotModifiable` for an order in a final state."""
-        order = await self.get(account, order_id)
-        if order.status.is_final:
-            raise OrderNotModifiable(order_id, order.status, "canceled")
-        order.set_status(OrderStatus.CANCELED, self._clock(), "canceled by the client")
-        await self.store.save(order)
-        return order
+        async with self._writing:
+            order = await self.get(account, order_id)
+            if order.status.is_final:
+                raise OrderNotModifiable(order_id, order.status, "canceled")
+            order.set_status(OrderStatus.CANCELED, self._clock(), "canceled by the client")
+            await self.store.save(order)
+            return order
 
     async def health(self) -> dict[str, object]:
         """Facts for the module's health report."""

@@ -63,7 +63,7 @@ def _free_name(name: str, taken: set[str]) -> str:
 def merge_openapi(parts: Sequence[Part], *, title: str, version: str, description: str | None = None) -> dict[str, Any]:
     """Merge module documents into one: paths get their prefix, operationIds become
     ``<module>_<operationId>``, and schemas that two modules define differently under one name get
-    the module's name in front (``BrokerOrder``) so that nothing collides."""
+    the module's name in front (``BrokerOrder``, ``BrokerOrder2`` if that is taken) so that nothing collides."""
     definitions: dict[str, dict[str, str]] = {}
     for part in parts:
         for name, schema in part.document.get("components", {}).get("schemas", {}).items():
