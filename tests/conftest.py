@@ -7,30 +7,15 @@ temporary folder and put on the server's PYTHONPATH, which is how importlib.meta
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import textwrap
-import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
-import httpx
 import pytest
 
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers beside this file, in any import mode
 
-
-def _installed_modules() -> set[str]:
-    return {ep.name.partition(".")[0] for ep in metadata.entry_points(group="trading_api.modules")}
-
-
-INSTALLED = _installed_modules()
+from harness import INSTALLED, Server, free_port, start_server
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,86 +35,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason=f"this combination does not install {', '.join(missing)}"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment minus any Trading API setting the test runner happened to have."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"GLOBAL_VERSION", "ENABLED_MODULES", "MODULE_VERSION", "TRADING_CONFIG", "TRADING_API_PREFIX"}
-        and not k.startswith("TRADING_MODULES__")
-    }
-    env.update(extra)
-    return env
-
-
-@dataclass
-class Server:
-    """A real server process and an HTTP client for it."""
-
-    process: subprocess.Popen[str]
-    base_url: str
-    log: Path
-    client: httpx.Client = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.client = httpx.Client(base_url=self.base_url, timeout=10)
-
-    def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.get(path, **kwargs)  # type: ignore[arg-type]
-
-    def post(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.post(path, **kwargs)  # type: ignore[arg-type]
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def stop(self) -> str:
-        """Stop the server the way a process manager does (SIGTERM) and return its output."""
-        self.client.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.output()
-
-
-def start_server(
-    args: list[str],
-    *,
-    port: int,
-    cwd: Path,
-    env: Mapping[str, str] | None = None,
-    ready_path: str = "/api/v1/core/health",
-) -> Server:
-    log = cwd / f"server-{port}.log"
-    handle = log.open("w")
-    process = subprocess.Popen(
-        args, cwd=cwd, env=dict(env or clean_env()), stdout=handle, stderr=subprocess.STDOUT, text=True
-    )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}:\n{server.output()}")
-        try:
-            if httpx.get(server.base_url + ready_path, timeout=1).status_code < 500:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise AssertionError(f"server did not answer {ready_path} within 30 s:\n{server.output()}")
-
-
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[object]:
     """``serve([...args], env=..., ready_path=...)`` starts a server; all are stopped at teardown."""
@@ -147,55 +52,3 @@ def serve(tmp_path: Path) -> Iterator[object]:
     yield start
     for server in servers:
         server.stop()
-
-
-def run_cli(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "trading-host"), *args], cwd=cwd, env=dict(env or clean_env()), capture_output=True, text=True
-    )
-
-
-def cli_json(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> object:
-    result = run_cli(*args, "--json", cwd=cwd, env=env)
-    return json.loads(result.stdout)
-
-
-@dataclass
-class FakeDistribution:
-    """A real installed distribution, written by hand: a .dist-info folder and its modules."""
-
-    root: Path
-    name: str
-    version: str
-
-    @property
-    def dist_info(self) -> Path:
-        return self.root / f"{self.name.replace('-', '_')}-{self.version}.dist-info"
-
-
-def write_distribution(
-    root: Path,
-    name: str,
-    version: str,
-    *,
-    entry_points: Mapping[str, str],
-    files: Mapping[str, str],
-    requires: list[str] | None = None,
-) -> FakeDistribution:
-    """Install ``name`` into ``root`` (a folder for PYTHONPATH) with the given entry points and files."""
-    dist = FakeDistribution(root, name, version)
-    dist.dist_info.mkdir(parents=True, exist_ok=True)
-    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
-    meta += [f"Requires-Dist: {r}" for r in requires or []]
-    (dist.dist_info / "METADATA").write_text("\n".join(meta) + "\n")
-    lines = ["[trading_api.modules]", *(f"{k} = {v}" for k, v in entry_points.items())]
-    (dist.dist_info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-    for relative, source in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source))
-    return dist
-
-
-def with_pythonpath(root: Path, **extra: str) -> dict[str, str]:
-    return clean_env(PYTHONPATH=str(root), **extra)

@@ -6,8 +6,8 @@ import os
 from importlib import metadata
 from pathlib import Path
 
-from conftest import cli_json, run_cli, with_pythonpath
-from plugins import plugin
+from fake_plugins import plugin
+from harness import cli_json, run_cli, with_pythonpath
 
 FIRST_PARTY = {
     "core": "trading-core",

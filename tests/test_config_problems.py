@@ -7,8 +7,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import BIN, clean_env, free_port, run_cli, with_pythonpath
-from plugins import plugin
+from fake_plugins import plugin
+from harness import BIN, clean_env, free_port, run_cli, with_pythonpath
 
 
 def check(tmp_path: Path, config: str | None = None, env: dict[str, str] | None = None) -> tuple[int, dict]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import BIN, with_pythonpath
-from plugins import plugin
+from fake_plugins import plugin
+from harness import BIN, with_pythonpath
 
 USER_APP = """
 import os

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import BIN, with_pythonpath, write_distribution
+from harness import BIN, with_pythonpath, write_distribution
 from openapi_spec_validator import validate
 
 ITEM_PLUGIN = """

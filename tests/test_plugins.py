@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BIN, clean_env, run_cli
+from harness import BIN, clean_env, run_cli
 
 PYPROJECT = """
 [build-system]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BIN, clean_env, with_pythonpath
+from fake_plugins import plugin
 from fastapi.testclient import TestClient
+from harness import BIN, clean_env, with_pythonpath
 from openapi_spec_validator import validate
-from plugins import plugin
 
 from trading_host import AppFactory, ConfigError
 

@@ -6,7 +6,7 @@ import os
 from importlib import metadata
 
 import pytest
-from conftest import BIN, INSTALLED, Server
+from harness import BIN, INSTALLED, Server
 from openapi_spec_validator import validate
 
 EXPECTED = set(os.environ.get("TRADING_EXPECT_MODULES", ",".join(sorted(INSTALLED))).split(","))

@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import BIN, clean_env, with_pythonpath
-from plugins import plugin
+from fake_plugins import plugin
+from harness import BIN, clean_env, with_pythonpath
 
 MATRIX = """
 [matrix.v1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import FakeDistribution, write_distribution
+from harness import FakeDistribution, write_distribution
 
 MODULE = """
 import os
