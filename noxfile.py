@@ -43,7 +43,14 @@ COMBINATIONS = {
 MODULES = {"core": "core", "broker": "broker", "datafeed": "datafeed", "news": "news"}
 # The oldest releases we claim to support (the lower bounds in the packages' pyproject files).
 LOWEST = ["fastapi==0.115.0", "pydantic==2.7.0"]
-TEST_REQUIREMENTS = ["pytest>=8", "httpx>=0.27", "openapi-spec-validator>=0.7", "hatchling>=1.21", "hypothesis>=6"]
+TEST_REQUIREMENTS = [
+    "pytest>=8",
+    "httpx>=0.27",
+    "openapi-spec-validator>=0.7",
+    "packaging>=23",
+    "hatchling>=1.21",
+    "hypothesis>=6",
+]
 
 
 def wheel(name: str) -> Path:
