@@ -83,16 +83,15 @@ def tests(session: nox.Session, combination: str) -> None:
     names = COMBINATIONS[combination]
     install_wheels(session, names, *TEST_REQUIREMENTS)
     expected = ",".join(MODULES[n] for n in names if n in MODULES)
-    session.run(
-        "pytest", "tests", *session.posargs, env={"TRADING_EXPECT_MODULES": expected}, external=False
-    )
+    session.run("pytest", "tests", *session.posargs, env={"TRADING_EXPECT_MODULES": expected}, external=False)
 
 
 @nox.session(requires=["wheels"])
 def lowest(session: nox.Session) -> None:
     """All four packages on the oldest FastAPI and pydantic we support."""
     install_wheels(session, COMBINATIONS["all"], *TEST_REQUIREMENTS, *LOWEST)
-    session.run("python", "-c", "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)")
+    show = "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)"
+    session.run("python", "-c", show)
     session.run("pytest", "tests", *session.posargs, env={"TRADING_EXPECT_MODULES": "core,broker,datafeed"})
 
 
@@ -116,5 +115,5 @@ def lint(session: nox.Session) -> None:
 @nox.session(requires=["wheels"])
 def mypy(session: nox.Session) -> None:
     """mypy --strict over every package's sources."""
-    install_wheels(session, list(SOURCES), "mypy", "pytest", "httpx", "hypothesis")
+    install_wheels(session, list(SOURCES), "mypy", "nox", *TEST_REQUIREMENTS)
     session.run("mypy", *(str(s / "src") for s in SOURCES.values()), "noxfile.py", "benchmarks")

@@ -15,7 +15,7 @@ configuration into ``BENCH_STARTUP_CONFIG_DIR`` (default: a new temporary direct
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.types import Receive, Scope, Send
 
@@ -40,46 +40,10 @@ async def floor(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def hand_core() -> FastAPI:
-    """The routes ``trading_host.main:app`` serves when only trading-core is installed, by hand:
-    ``/api/{v1,v2}/core/health`` and ``/versions``, with FastAPI's own docs routes."""
-    from typing import Literal
+    """What ``trading_host.main:app`` serves here, written by hand (see ``_hand_core.py``)."""
+    from benchmarks._hand_core import create_app
 
-    from fastapi import FastAPI, Response
-    from pydantic import BaseModel
-
-    class Health(BaseModel):
-        status: Literal["ok", "degraded"]
-        modules: dict[str, dict[str, Any]]
-
-    class ModuleVersion(BaseModel):
-        module: str
-        version: str
-        distribution: str
-        distribution_version: str
-        global_versions: list[str]
-        status: str
-
-    app = FastAPI(title="Trading API")
-    for g in ("v1", "v2"):
-
-        @app.get(f"/api/{g}/core/health", response_model=Health)
-        async def health(response: Response) -> Health:
-            return Health(status="ok", modules={})
-
-        @app.get(f"/api/{g}/core/versions", response_model=list[ModuleVersion])
-        async def versions() -> list[ModuleVersion]:
-            return [
-                ModuleVersion(
-                    module="core",
-                    version="v1",
-                    distribution="trading-core",
-                    distribution_version="1.0.0",
-                    global_versions=["v1", "v2"],
-                    status="stable",
-                )
-            ]
-
-    return app
+    return create_app()
 
 
 def _layout() -> Layout:

@@ -2,7 +2,8 @@
 
 Variants, all driven in-process by the same minimal ASGI call loop (no server, no sockets):
 
-(a) hand   one plain FastAPI app with the item routes written directly on it (@app.get/@app.post)
+(a) hand   one plain FastAPI app with the item routes written directly on it (@app.get/@app.post);
+           built twice, so the ratio of the two identical apps, (a2)/(a), shows the noise floor
 (b) host   the host (``AppFactory.create_app``) composing core v1 and N synthetic module versions
 (c) flat   one FastAPI app with every module version's router added by ``include_router(prefix=)``
 (d) mounts one FastAPI app with ``app.mount(prefix, router)`` per module version
@@ -14,7 +15,8 @@ Every variant's lifespan is run (and the host's is checked to have started the m
 Blocks of ``--iterations`` requests are timed per variant; ``--repeats`` rounds run every variant
 once each, in a shuffled order, so drift on a shared machine hits all variants alike. The table
 shows each variant's median microseconds per request; a ratio is the median over rounds of the
-ratio of the two variants' blocks in the same round.
+ratio of the two variants' blocks in the same round, where (a)'s block in a round is the mean of
+the two identical hand-written apps' blocks.
 
     python benchmarks/bench_dispatch.py            # full run
     python benchmarks/bench_dispatch.py --quick    # CI smoke: few iterations, same table
@@ -34,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +252,8 @@ async def run(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
 
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp:
-        apps: dict[tuple[str, int], ASGIApp] = {("hand", 0): hand_written_app()}
+        # (a) twice: two identical apps, so (a2)/(a) shows what ratio noise alone gives (an A/A test).
+        apps: dict[tuple[str, int], ASGIApp] = {("hand", 0): hand_written_app(), ("hand2", 0): hand_written_app()}
         factories = {"host": lambda lay: host_app(lay, Path(tmp)), "flat": flat_app, "mounts": mounts_app}
         for n, layout in layouts.items():
             for kind in KINDS:
@@ -259,9 +262,9 @@ async def run(args: argparse.Namespace) -> int:
         variants: list[Variant] = []
         for endpoint in ENDPOINTS:
             first = ("v1", "mod000", "v1")
-            variants.append(
-                Variant("hand", 0, "first", first, endpoint, apps[("hand", 0)], endpoint.request("v1", "mod000"))
-            )
+            for hand in ("hand", "hand2"):
+                req = endpoint.request("v1", "mod000")
+                variants.append(Variant(hand, 0, "first", first, endpoint, apps[(hand, 0)], req))
             for n, layout in layouts.items():
                 for kind in KINDS:
                     for position, target in positions(layout):
@@ -334,10 +337,16 @@ def report(
     host_vs_hand: list[float] = []
     host_scaling: list[float] = []
     for endpoint in ENDPOINTS:
-        hand = by_key[("hand", 0, "first", endpoint.key)]
+        hand1 = by_key[("hand", 0, "first", endpoint.key)]
+        hand2 = by_key[("hand2", 0, "first", endpoint.key)]
+        # The baseline of a round is the mean of the two identical hand-written apps' blocks.
+        hand = replace(hand1, samples=[(x + y) / 2 for x, y in zip(hand1.samples, hand2.samples, strict=True)])
         print()
         print(f"## {endpoint.label}")
-        print(f"(a) hand-written: {statistics.median(hand.samples) / 1000:.1f} us/request")
+        print(
+            f"(a) hand-written: {statistics.median(hand.samples) / 1000:.1f} us/request (per round, the mean of two "
+            f"identical apps); A/A noise floor: (a2)/(a1) = {median_ratio(hand2, hand1):.3f}"
+        )
         print()
         header = (
             f"{'N':>4} {'position':<8} {'target':<16} {'(b) host':>9} {'(c) flat':>9} {'(d) mounts':>10} "
@@ -392,7 +401,7 @@ def report(
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=200, help="requests per timed block (default 200)")
-    parser.add_argument("--repeats", type=int, default=41, help="rounds over every variant (default 41)")
+    parser.add_argument("--repeats", type=int, default=61, help="rounds over every variant (default 61)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed requests per variant first (default 200)")
     parser.add_argument(
         "--sizes",

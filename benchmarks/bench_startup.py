@@ -6,8 +6,11 @@ every variant once each, in a shuffled order; the table shows medians and the me
 same-round ratios.
 
     floor       a bare ASGI app: what Python + uvicorn cost before any framework
-    hand-core   a hand-written FastAPI app with the routes trading_host.main:app serves here
-    host-core   uvicorn trading_host.main:app: real discovery of the installed packages
+    hand-core   a hand-written FastAPI app with the core module's routes (/api/{v1,v2}/core/...)
+    host-core   ENABLED_MODULES=core uvicorn trading_host.main:app: real discovery of every
+                installed package, core alone enabled, so the same routes as hand-core
+    host-all    uvicorn trading_host.main:app: every installed module enabled (listed in the
+                report; the routes differ from hand-core's as soon as more than core is installed)
     hand-items  a hand-written FastAPI app with the item routes of N module versions
     host-items  the host composing N synthetic module versions (given directly: no discovery)
 
@@ -51,6 +54,7 @@ class Variant:
     description: str
     target: list[str]
     path: str
+    env: dict[str, str] = field(default_factory=dict)
     samples: list[float] = field(default_factory=list)
 
 
@@ -59,11 +63,23 @@ def variants(layout_path: str) -> list[Variant]:
         Variant("floor", "bare ASGI app (Python + uvicorn)", ["benchmarks._startup_apps:floor"], "/"),
         Variant(
             "hand-core",
-            "hand-written FastAPI, core routes",
+            "hand-written FastAPI, core's routes",
             ["--factory", "benchmarks._startup_apps:hand_core"],
             "/api/v1/core/health",
         ),
-        Variant("host-core", "uvicorn trading_host.main:app", ["trading_host.main:app"], "/api/v1/core/health"),
+        Variant(
+            "host-core",
+            "ENABLED_MODULES=core trading_host.main:app",
+            ["trading_host.main:app"],
+            "/api/v1/core/health",
+            {"ENABLED_MODULES": "core"},
+        ),
+        Variant(
+            "host-all",
+            "trading_host.main:app, all installed",
+            ["trading_host.main:app"],
+            "/api/v1/core/health",
+        ),
         Variant(
             "hand-items",
             "hand-written FastAPI, N versions' routes",
@@ -102,7 +118,8 @@ def time_to_first_response(variant: Variant, env: dict[str, str], cwd: str, time
     url = f"http://127.0.0.1:{port}{variant.path}"
     with httpx.Client(timeout=2.0) as client:
         start = time.perf_counter()
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        environment = {**env, **variant.env}
+        process = subprocess.Popen(command, env=environment, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             while True:
                 try:
@@ -284,7 +301,9 @@ def report(
         print(f"{variant.key:<11} {variant.description:<42} {statistics.median(s):10.0f} {min(s):8.0f} {max(s):8.0f}")
     print()
     print("ratios (median of same-round ratios):")
-    for num, den in (("host-core", "hand-core"), ("host-items", "hand-items"), ("hand-core", "floor")):
+    pairs = [("host-core", "hand-core"), ("host-items", "hand-items"), ("host-all", "hand-core")]
+    pairs.append(("hand-core", "floor"))
+    for num, den in pairs:
         print(f"  {num} / {den}: {paired(by_key[num], by_key[den]):.3f}")
     floor = by_key["floor"]
     for num, den in (("host-core", "hand-core"), ("host-items", "hand-items")):
@@ -298,7 +317,7 @@ def report(
     for key, value in all_phases[0].items():
         if isinstance(value, float):
             print(f"  {key:<52} {statistics.median(p[key] for p in all_phases):8.2f}")
-    print(f"  providers found: {', '.join(all_phases[0]['providers found']) or 'none'}")
+    print(f"  providers found (all enabled by default): {', '.join(all_phases[0]['providers found']) or 'none'}")
     imported = all_phases[0]["modules imported by discover()"]
     print(f"  modules imported by discover(): {len(imported)} {imported if len(imported) <= 12 else imported[:12]}")
 

@@ -66,11 +66,14 @@ class Execution:
 
     id: str
     order_id: str
+    account: str
     symbol: str
     side: Side
     quantity: float
     price: float
     time: datetime
+    realised_pnl: float = 0.0
+    """The profit or loss this fill realised by reducing or closing a position."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class Order:
     stop_triggered: bool = False
     executions: list[Execution] = field(default_factory=list)
     status_history: list[StatusChange] = field(default_factory=list)
+    version: int = 0
+    """Bumped by every stored change; a write that expects another version is refused."""
 
     @property
     def filled_quantity(self) -> float:
@@ -121,3 +126,66 @@ class Order:
         self.reason = reason
         self.updated_at = at
         self.status_history.append(StatusChange(status, at, reason))
+
+
+@dataclass(frozen=True)
+class Position:
+    """The net position of an account in one symbol: positive ``quantity`` is long, negative short.
+
+    ``last_price`` is filled in when the position is valued; a flat position (quantity 0) is closed.
+    """
+
+    account: str
+    symbol: str
+    quantity: float
+    average_price: float
+    realised_pnl: float
+    """Profit or loss realised in this symbol since the account first traded it."""
+    updated_at: datetime
+    last_price: float | None = None
+    version: int = 0
+
+    @property
+    def side(self) -> Side:
+        return Side.BUY if self.quantity >= 0 else Side.SELL
+
+    @property
+    def size(self) -> float:
+        """The quantity held, whatever the side."""
+        return abs(self.quantity)
+
+    @property
+    def is_open(self) -> bool:
+        return self.quantity != 0
+
+    @property
+    def unrealised_pnl(self) -> float:
+        """What closing the position at ``last_price`` would realise; 0 when it is not valued."""
+        if self.last_price is None or not self.quantity:
+            return 0.0
+        return self.quantity * (self.last_price - self.average_price)
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account's money: ``balance`` is the initial balance plus every realised profit and loss."""
+
+    id: str
+    balance: float
+    realised_pnl: float
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """An account valued at the last prices: equity = balance + unrealised P&L of its open positions."""
+
+    account: str
+    balance: float
+    realised_pnl: float
+    unrealised_pnl: float
+    equity: float
+    open_positions: int
+    updated_at: datetime

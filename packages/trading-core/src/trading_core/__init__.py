@@ -7,24 +7,30 @@ plus one :class:`ModuleApi` subclass per API major version, each registered as a
 
 from ._contract import (
     ENTRY_POINT_GROUP,
+    Lifecycle,
     Module,
     ModuleApi,
     ModuleContext,
     MountedVersion,
     Platform,
+    Status,
     check_api_class,
+    midnight_utc,
     parse_version,
 )
 from ._version import __version__
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Lifecycle",
     "Module",
     "ModuleApi",
     "ModuleContext",
     "MountedVersion",
     "Platform",
+    "Status",
     "__version__",
     "check_api_class",
+    "midnight_utc",
     "parse_version",
 ]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from datetime import UTC, date, datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any, ClassVar, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
@@ -32,6 +36,37 @@ class NoSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Status = Literal["stable", "deprecated", "sunset"]
+"""A module version's lifecycle status at a given moment."""
+
+
+def midnight_utc(day: date) -> float:
+    """Unix seconds of 00:00 UTC on ``day``: the moment a lifecycle date takes effect."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A deprecated module version's timeline: deprecated from ``deprecation``, gone from ``sunset``.
+
+    Both dates take effect at 00:00 UTC. ``successor`` is the version to migrate to and
+    ``migration_guide`` a URL (a path on this deployment, or an absolute URL).
+    """
+
+    deprecation: date
+    sunset: date
+    successor: str
+    migration_guide: str
+
+    def status_at(self, now: float) -> Status:
+        """The status at ``now`` (Unix seconds): stable before the deprecation date, sunset from the sunset date."""
+        if now < midnight_utc(self.deprecation):
+            return "stable"
+        if now < midnight_utc(self.sunset):
+            return "deprecated"
+        return "sunset"
+
+
 @dataclass(frozen=True)
 class MountedVersion:
     """One module version as the host serves it."""
@@ -42,6 +77,13 @@ class MountedVersion:
     distribution_version: str
     global_versions: tuple[str, ...]
     status: str = "stable"
+    """The configured status; :meth:`status_at` gives the status at a moment, dates included."""
+    lifecycle: Lifecycle | None = None
+    """The version's deprecation timeline, when the configuration deprecates it."""
+
+    def status_at(self, now: float) -> str:
+        """``stable``, ``deprecated`` or ``sunset`` at ``now`` (Unix seconds)."""
+        return self.lifecycle.status_at(now) if self.lifecycle is not None else self.status
 
 
 @dataclass
@@ -50,6 +92,8 @@ class Platform:
 
     mounted: list[MountedVersion] = field(default_factory=list)
     modules: dict[str, Module] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+    """The platform's time in Unix seconds; the host may set it ahead for staging and tests."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +128,18 @@ class Module:
     async def health(self) -> dict[str, Any]:
         """Report this module's health; ``{"status": "ok"}`` when it can serve."""
         return {"status": "ok"}
+
+    @classmethod
+    def docs_folder(cls) -> Traversable | None:
+        """The module's documents (CHANGELOGs, migration guides) that the host serves at
+        ``/docs/{module}/{name}``: by default the ``docs`` folder of the top-level package that
+        defines the module class, when there is one. Override to point elsewhere, or return None."""
+        package = cls.__module__.partition(".")[0]
+        try:
+            folder = resources.files(package).joinpath("docs")
+        except (ModuleNotFoundError, TypeError, ValueError):  # defined in __main__, or no package to look in
+            return None
+        return folder if folder.is_dir() else None
 
 
 class ModuleApi(APIRouter):

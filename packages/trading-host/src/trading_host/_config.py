@@ -6,9 +6,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,6 +21,7 @@ DEFAULT_SOURCE = "the shipped default configuration"
 ENV_SOURCE = "the environment"
 ARGS_SOURCE = "the arguments"
 _MODULE_ENV_PREFIX = "TRADING_MODULES__"
+NOW_ENV = "TRADING_NOW"
 
 
 class ServerConfig(BaseModel):
@@ -27,6 +29,53 @@ class ServerConfig(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+
+
+class LifecycleEntry(BaseModel):
+    """``[lifecycle.<module>.<version>]``: stable, or deprecated with its dates, successor and guide."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["stable", "deprecated"] = "stable"
+    deprecation: date | None = None
+    """Deprecated from 00:00 UTC on this date: every response carries the deprecation headers."""
+    sunset: date | None = None
+    """Gone from 00:00 UTC on this date: 410 Gone (or, with after_sunset = "refuse", no start)."""
+    successor: str | None = None
+    """The version of the same module to migrate to."""
+    migration_guide: str | None = None
+    """A path on this deployment (``/docs/<module>/<document>``) or an absolute URL."""
+    short_notice: bool = False
+    """Allow a sunset less than six months after the deprecation, on purpose."""
+
+
+_PATH = r"^(/[A-Za-z0-9._~-]+)+$"
+
+
+class MetricsConfig(BaseModel):
+    """``[metrics]``: usage metrics in Prometheus format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    path: str = Field(default="/metrics", pattern=_PATH)
+    client: str = "api_key"
+    """Who calls deprecated versions: ``api_key`` (hashed), ``header:<name>`` or ``cookie:<name>``."""
+    max_clients: int = Field(default=1000, ge=1)
+    """Distinct clients counted per process; later ones are counted as ``other``."""
+
+
+class RolloutConfig(BaseModel):
+    """``[rollout]``: an alias that sends each caller to one served global version, by weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alias: str = "latest"
+    key: str
+    """The caller attribute hashed to pick a version: ``api_key``, ``header:<name>`` or ``cookie:<name>``."""
+    weights: dict[str, Annotated[int, Field(ge=0)]]
+    fallback: str | None = None
+    """The version of a caller without the key attribute; default: the largest weight."""
 
 
 class HostConfig(BaseModel):
@@ -45,6 +94,14 @@ class HostConfig(BaseModel):
     modules: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Each module's own settings table, validated by the module's ``Settings`` model."""
     server: ServerConfig = Field(default_factory=ServerConfig)
+    lifecycle: dict[str, dict[str, LifecycleEntry]] = Field(default_factory=dict)
+    """Module -> version -> lifecycle; a version not listed is stable."""
+    after_sunset: Literal["gone", "refuse"] = "gone"
+    """``gone``: a version past its sunset answers 410; ``refuse``: the host refuses to start."""
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    rollout: RolloutConfig | None = None
+    now: datetime | None = None
+    """Staging and tests: the clock starts at this moment (UTC unless an offset is given) and runs on."""
 
 
 @dataclass
@@ -77,6 +134,8 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         layer["module_version"] = environ["MODULE_VERSION"].strip()
     if environ.get("TRADING_API_PREFIX") is not None:
         layer["api_prefix"] = environ["TRADING_API_PREFIX"]
+    if environ.get(NOW_ENV):
+        layer["now"] = environ[NOW_ENV].strip()
     modules: dict[str, dict[str, str]] = {}
     for name, value in environ.items():
         if name.upper().startswith(_MODULE_ENV_PREFIX):
@@ -107,10 +166,26 @@ def _read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any
     return {}
 
 
+def _merge_lifecycle(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, Any], label: str) -> None:
+    """``[lifecycle.<module>.<version>]`` tables replace the same table of an earlier layer, no other."""
+    for module, versions in layer.items():
+        current = base.setdefault(module, {})
+        if not isinstance(versions, Mapping) or not isinstance(current, dict):
+            base[module] = versions
+            sources[f"lifecycle.{module}"] = label
+            continue
+        for version, table in versions.items():
+            current[version] = table
+            sources[f"lifecycle.{module}.{version}"] = label
+
+
 def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, Any], label: str) -> None:
-    """A key of a later layer replaces the earlier one, except ``modules``, merged per module and key."""
+    """A key of a later layer replaces the earlier one, except ``modules``, merged per module and
+    key, and ``lifecycle``, merged per module version."""
     for key, value in layer.items():
-        if key == "modules" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
+        if key == "lifecycle" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge_lifecycle(base[key], sources, value, label)
+        elif key == "modules" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
             for module, table in value.items():
                 current = base[key].get(module)
                 if isinstance(current, dict) and isinstance(table, Mapping):
@@ -122,6 +197,11 @@ def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, An
             base[key] = value
             if key == "modules" and isinstance(value, Mapping):
                 sources.update({f"modules.{m}": label for m in value})
+            if key == "lifecycle" and isinstance(value, Mapping):
+                for module, versions in value.items():
+                    sources[f"lifecycle.{module}"] = label
+                    if isinstance(versions, Mapping):
+                        sources.update({f"lifecycle.{module}.{v}": label for v in versions})
         sources[key] = label
 
 
@@ -129,6 +209,8 @@ def _problem_from_error(error: Any, sources: dict[str, str]) -> Problem:
     loc = ".".join(str(part) for part in error["loc"])
     top = str(error["loc"][0]) if error["loc"] else ""
     where = sources.get(f"modules.{error['loc'][1]}" if top == "modules" and len(error["loc"]) > 1 else top)
+    if top == "lifecycle" and len(error["loc"]) > 2:
+        where = sources.get(".".join(str(part) for part in error["loc"][:3]), where)
     where = where or DEFAULT_SOURCE
     if error["type"] == "extra_forbidden":
         known = ", ".join(sorted(HostConfig.model_fields)) if "." not in loc else "see the documented keys"

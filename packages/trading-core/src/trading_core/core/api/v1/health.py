@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from ...._contract import ModuleApi
+from ...._contract import ModuleApi, MountedVersion
 from ..._module import CoreModule
 
 
@@ -15,12 +16,39 @@ class Health(BaseModel):
 
 
 class ModuleVersion(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     module: str
     version: str
     distribution: str
     distribution_version: str
     global_versions: list[str]
     status: str
+    """``stable``, ``deprecated`` (still served, with deprecation headers) or ``sunset`` (410 Gone)."""
+    deprecation: date | None = None
+    """The date from which the version is deprecated, if it is."""
+    sunset: date | None = None
+    """The date from which the version is no longer served."""
+    successor: str | None = None
+    """The version to migrate to."""
+    migration_guide: str | None = None
+    """Where the migration to ``successor`` is explained: a path on this deployment or a URL."""
+
+
+def _module_version(mounted: MountedVersion, now: float) -> ModuleVersion:
+    lifecycle = mounted.lifecycle
+    return ModuleVersion(
+        module=mounted.module,
+        version=mounted.version,
+        distribution=mounted.distribution,
+        distribution_version=mounted.distribution_version,
+        global_versions=list(mounted.global_versions),
+        status=mounted.status_at(now),
+        deprecation=lifecycle.deprecation if lifecycle else None,
+        sunset=lifecycle.sunset if lifecycle else None,
+        successor=lifecycle.successor if lifecycle else None,
+        migration_guide=lifecycle.migration_guide if lifecycle else None,
+    )
 
 
 class CoreApi(ModuleApi):
@@ -54,15 +82,7 @@ class CoreApi(ModuleApi):
             summary="Served module versions",
         )
         async def versions() -> list[ModuleVersion]:
-            """Every module version this deployment mounts, with its distribution and lifecycle status."""
-            return [
-                ModuleVersion(
-                    module=m.module,
-                    version=m.version,
-                    distribution=m.distribution,
-                    distribution_version=m.distribution_version,
-                    global_versions=list(m.global_versions),
-                    status=m.status,
-                )
-                for m in module.context.platform.mounted
-            ]
+            """Every module version this deployment mounts, with its distribution, lifecycle status and dates."""
+            platform = module.context.platform
+            now = platform.clock()
+            return [_module_version(m, now) for m in platform.mounted]

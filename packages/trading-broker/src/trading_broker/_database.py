@@ -1,0 +1,94 @@
+"""The database engine: one SQLAlchemy async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+Durability is on for both: an order acknowledged to a client has been committed to disk. SQLite
+runs in WAL mode with ``synchronous=FULL`` (every commit is fsynced); PostgreSQL sessions run with
+``synchronous_commit=on`` whatever the server's default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./trading-broker.db"
+# The async driver each database is reached with; a URL naming the database alone gets it.
+_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+_ALIASES = {"postgres": "postgresql"}
+# How long a SQLite connection waits for another process's write lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "trading_broker_write"
+"""Execution option marking a connection that will write: on SQLite its transaction takes the
+write lock at BEGIN, so a read-then-write cannot interleave with another writer."""
+
+
+def normalize_url(url: str) -> URL:
+    """``url`` as an async SQLAlchemy URL; ``ValueError`` naming the fix for one we cannot serve.
+
+    ``sqlite:///x.db`` and ``postgresql://...`` are accepted and given their async driver.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(
+            f"{url!r} is not a database URL; write for example "
+            f"'sqlite+aiosqlite:///./trading-broker.db' or 'postgresql+asyncpg://user@host:5432/dbname'"
+        ) from exc
+    backend = _ALIASES.get(parsed.get_backend_name(), parsed.get_backend_name())
+    driver = _ASYNC_DRIVERS.get(backend)
+    if driver is None:
+        raise ValueError(
+            f"database {backend!r} is not supported; use SQLite ('sqlite+aiosqlite:///path.db') or "
+            f"PostgreSQL ('postgresql+asyncpg://user@host:5432/dbname')"
+        )
+    given = parsed.get_driver_name() if "+" in parsed.drivername else driver
+    if given != driver:
+        raise ValueError(
+            f"driver {given!r} is not asynchronous; write '{backend}+{driver}://...' instead of '{parsed.drivername}://...'"
+        )
+    if backend == "sqlite" and (not parsed.database or parsed.database == ":memory:" or "mode=memory" in url):
+        raise ValueError(
+            f"{url!r} is an in-memory SQLite database, which is gone at exit; give a file, "
+            "for example 'sqlite+aiosqlite:///./trading-broker.db'"
+        )
+    return parsed.set(drivername=f"{backend}+{driver}")
+
+
+def describe(url: URL) -> str:
+    """``url`` with any password hidden, for logs and health reports."""
+    return url.render_as_string(hide_password=True)
+
+
+def create_engine(url: str | URL) -> AsyncEngine:
+    """An engine for ``url`` with the broker's durability and locking settings."""
+    parsed = url if isinstance(url, URL) else normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    connect_args: dict[str, Any] = {"server_settings": {"synchronous_commit": "on"}}
+    return create_async_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    engine = create_async_engine(url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy's documented recipe: take BEGIN away from the sqlite3 module, which would
+        # otherwise start transactions late (at the first write) and commit before DDL.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin(connection: Any) -> None:
+        writing = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
