@@ -94,17 +94,21 @@ class Layout:
         globals_ = ", ".join(self.global_versions)
         return f"{self.modules} modules x {self.versions} versions over global {globals_}"
 
-    def config_toml(self) -> str:
-        """A host configuration serving this layout (core v1 in every global version)."""
+    def config_toml(self, *, metrics: bool = True) -> str:
+        """A host configuration serving this layout (core v1 in every global version); the host's
+        defaults otherwise, except usage metrics when ``metrics`` is false."""
         lines = [f"serve = [{', '.join(repr(g) for g in self.global_versions)}]".replace("'", '"')]
+        if not metrics:
+            lines += ["", "[metrics]", "enabled = false"]
         for g in self.global_versions:
             lines += ["", f"[matrix.{g}]", 'core = "v1"']
             lines += [f'{module_name(i)} = "{g}"' for i in range(self.modules)]
         return "\n".join(lines) + "\n"
 
-    def write_config(self, directory: Path) -> Path:
-        path = directory / f"trading-{self.modules}x{self.versions}.toml"
-        path.write_text(self.config_toml(), encoding="utf-8")
+    def write_config(self, directory: Path, *, metrics: bool = True) -> Path:
+        suffix = "" if metrics else "-nometrics"
+        path = directory / f"trading-{self.modules}x{self.versions}{suffix}.toml"
+        path.write_text(self.config_toml(metrics=metrics), encoding="utf-8")
         return path
 
 

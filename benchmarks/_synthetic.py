@@ -67,9 +67,11 @@ def synthetic_apis(modules: int, versions: int) -> tuple[type[ModuleApi], ...]:
 # --- the apps compared ---------------------------------------------------------------------------------
 
 
-def host_factory(layout: Layout, config_dir: Path) -> AppFactory:
+def host_factory(layout: Layout, config_dir: Path, *, metrics: bool = True) -> AppFactory:
+    """The host over core v1 and the layout's synthetic module versions, with its default
+    configuration (usage metrics on) or with usage metrics off."""
     installed = Installed.from_apis([CoreApi, *synthetic_apis(layout.modules, layout.versions)])
-    return AppFactory(installed=installed, environ={}, config=layout.write_config(config_dir))
+    return AppFactory(installed=installed, environ={}, config=layout.write_config(config_dir, metrics=metrics))
 
 
 def host_app(layout: Layout, config_dir: Path) -> FastAPI:

@@ -55,7 +55,10 @@ class Variant:
     target: list[str]
     path: str
     env: dict[str, str] = field(default_factory=dict)
+    optional: bool = False
+    """Reported as not measured, rather than failing the run, if it does not start."""
     samples: list[float] = field(default_factory=list)
+    failure: str | None = None
 
 
 def variants(layout_path: str) -> list[Variant]:
@@ -79,6 +82,7 @@ def variants(layout_path: str) -> list[Variant]:
             "trading_host.main:app, all installed",
             ["trading_host.main:app"],
             "/api/v1/core/health",
+            optional=True,
         ),
         Variant(
             "hand-items",
@@ -176,14 +180,17 @@ def phases(count: int, shape: str, warm_repeats: int) -> dict[str, Any]:
     result["modules imported by discover()"] = imported
     result["providers found"] = sorted(installed.providers)
 
+    # Core alone enabled, as host-core: the same routes as the hand-written core app.
     factory = trading_host.AppFactory(installed=installed, environ={})
+    before = set(sys.modules)
     t = time.perf_counter()
-    plan = factory.plan()
-    result["plan() (loads enabled entry points)"] = _ms(time.perf_counter() - t)
+    plan = factory.plan(["core"])
+    result["plan(core) (loads the enabled entry point)"] = _ms(time.perf_counter() - t)
+    result["modules imported by plan(core)"] = sorted(m for m in set(sys.modules) - before if m.startswith("trading"))
     plan.raise_for_problems()
     t = time.perf_counter()
-    app = factory.create_app()
-    result["create_app() (resolves the plan again, composes)"] = _ms(time.perf_counter() - t)
+    app = factory.create_app(["core"])
+    result["create_app(core) (resolves the plan again, composes)"] = _ms(time.perf_counter() - t)
 
     from benchmarks.bench_dispatch import Lifespan, Request, call
 
@@ -198,6 +205,17 @@ def phases(count: int, shape: str, warm_repeats: int) -> dict[str, Any]:
     if status != 200:
         raise RuntimeError(f"first request answered {status}")
 
+    # Every installed module enabled, as host-all; reported, not required (a plugin may be broken).
+    everything = trading_host.AppFactory(installed=installed, environ={})
+    t = time.perf_counter()
+    plan_all = everything.plan()
+    result["plan() all installed (loads their entry points)"] = _ms(time.perf_counter() - t)
+    result["problems with all installed"] = [f"{p.code}: {p.message}" for p in plan_all.problems]
+    if not plan_all.problems:
+        t = time.perf_counter()
+        everything.create_app()
+        result["create_app() all installed"] = _ms(time.perf_counter() - t)
+
     def warm(fn: Any) -> float:
         samples = []
         for _ in range(warm_repeats):
@@ -207,8 +225,10 @@ def phases(count: int, shape: str, warm_repeats: int) -> dict[str, Any]:
         return _ms(statistics.median(samples))
 
     result["warm discover()"] = warm(trading_host.discover)
-    result["warm plan() with discovery"] = warm(lambda: trading_host.AppFactory(environ={}).plan())
-    result["warm create_app() with discovery"] = warm(lambda: trading_host.AppFactory(environ={}).create_app())
+    result["warm plan(core) with discovery"] = warm(lambda: trading_host.AppFactory(environ={}).plan(["core"]))
+    result["warm create_app(core) with discovery"] = warm(
+        lambda: trading_host.AppFactory(environ={}).create_app(["core"])
+    )
 
     from benchmarks._items import Layout, hand_written_flat_app
     from benchmarks._synthetic import host_factory, synthetic_apis
@@ -262,19 +282,31 @@ def run(args: argparse.Namespace) -> int:
         )
         chosen = variants(f"/api/{g}/{m}/items/1")
         for variant in chosen:  # warm the file-system caches, check each variant answers
-            time_to_first_response(variant, env, cwd, args.timeout)
+            measure(variant, env, cwd, args.timeout, keep=False)
         print(f"bench_startup: {len(chosen)} variants x {args.repeats} rounds", file=sys.stderr)
         started = time.perf_counter()
         for round_ in range(args.repeats):
-            order = list(chosen)
+            order = [v for v in chosen if v.failure is None]
             rng.shuffle(order)
             for variant in order:
-                variant.samples.append(time_to_first_response(variant, env, cwd, args.timeout))
+                measure(variant, env, cwd, args.timeout)
             all_phases.append(run_phases(args.count, args.shape, args.warm_repeats, cwd))
             print(f"  round {round_ + 1}/{args.repeats} done", file=sys.stderr)
         elapsed = time.perf_counter() - started
     report(args, layout, {v.key: v for v in chosen}, all_phases, elapsed)
     return 0
+
+
+def measure(variant: Variant, env: dict[str, str], cwd: str, timeout: float, *, keep: bool = True) -> None:
+    try:
+        seconds = time_to_first_response(variant, env, cwd, timeout)
+    except RuntimeError as error:
+        if not variant.optional:
+            raise
+        variant.failure = str(error).strip().splitlines()[-1]
+        return
+    if keep:
+        variant.samples.append(seconds)
 
 
 def paired(num: Variant, den: Variant) -> float:
@@ -297,6 +329,9 @@ def report(
     print(header)
     print("-" * len(header))
     for variant in by_key.values():
+        if variant.failure is not None:
+            print(f"{variant.key:<11} {variant.description:<42} not measured: {variant.failure}")
+            continue
         s = [x * 1000 for x in variant.samples]
         print(f"{variant.key:<11} {variant.description:<42} {statistics.median(s):10.0f} {min(s):8.0f} {max(s):8.0f}")
     print()
@@ -304,7 +339,8 @@ def report(
     pairs = [("host-core", "hand-core"), ("host-items", "hand-items"), ("host-all", "hand-core")]
     pairs.append(("hand-core", "floor"))
     for num, den in pairs:
-        print(f"  {num} / {den}: {paired(by_key[num], by_key[den]):.3f}")
+        if by_key[num].failure is None and by_key[den].failure is None:
+            print(f"  {num} / {den}: {paired(by_key[num], by_key[den]):.3f}")
     floor = by_key["floor"]
     for num, den in (("host-core", "hand-core"), ("host-items", "hand-items")):
         above = statistics.median(
@@ -314,12 +350,17 @@ def report(
 
     print()
     print(f"## host start-up phases in-process (fresh process per round; medians of {len(all_phases)}; ms)")
-    for key, value in all_phases[0].items():
-        if isinstance(value, float):
-            print(f"  {key:<52} {statistics.median(p[key] for p in all_phases):8.2f}")
-    print(f"  providers found (all enabled by default): {', '.join(all_phases[0]['providers found']) or 'none'}")
-    imported = all_phases[0]["modules imported by discover()"]
+    keys = dict.fromkeys(k for p in all_phases for k, v in p.items() if isinstance(v, float))
+    for key in keys:
+        values = [p[key] for p in all_phases if key in p]
+        print(f"  {key:<52} {statistics.median(values):8.2f}")
+    last = all_phases[-1]
+    print(f"  providers found: {', '.join(last['providers found']) or 'none'}")
+    imported = last["modules imported by discover()"]
     print(f"  modules imported by discover(): {len(imported)} {imported if len(imported) <= 12 else imported[:12]}")
+    print(f"  trading modules imported by plan(core): {', '.join(last['modules imported by plan(core)'])}")
+    for problem in dict.fromkeys(q for p in all_phases for q in p["problems with all installed"]):
+        print(f"  all installed, problem: {problem}")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -1,16 +1,26 @@
-"""Fixtures: one broker module (frozen clock) served as v1 and v2 by a plain FastAPI app."""
+"""Fixtures: databases (a SQLite file, and a fresh PostgreSQL database per run), a broker module
+(frozen clock) served as v1 and v2 by a plain FastAPI app, and a settable price tape.
+
+PostgreSQL is reached at ``$TRADING_TEST_POSTGRES_URL`` (default: the local server, user postgres);
+each run creates its own database and drops it at the end. Without a server the PostgreSQL cases
+are skipped, except under CI (``CI`` set), where they fail.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import secrets
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from trading_broker import BrokerModule, hash_api_key
+from trading_broker import BrokerModule, BrokerService, hash_api_key
 from trading_broker.api.v1 import BrokerApi as BrokerApiV1
 from trading_broker.api.v2 import BrokerApi as BrokerApiV2
 from trading_core import ModuleContext
@@ -26,7 +36,122 @@ SETTINGS = {
         {"account": "default", "sha256": hash_api_key(DEFAULT_TOKEN)},
         {"account": "alice", "sha256": hash_api_key(ALICE_TOKEN)},
     ],
+    # The tests drive fills themselves; the background check runs once at start-up only.
+    "match_interval": 3600,
 }
+POSTGRES_SERVER = os.environ.get("TRADING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# -- PostgreSQL
+
+
+def _admin(statement: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(POSTGRES_SERVER, timeout=5)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def _postgres_available() -> str | None:
+    try:
+        _admin("SELECT 1")
+    except Exception as exc:  # any failure to reach the server means "no server here"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for the broker; dropped afterwards."""
+    name = f"broker_test_{secrets.token_hex(6)}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        server = POSTGRES_SERVER.split("://", 1)[1].rsplit("/", 1)[0]
+        yield f"postgresql+asyncpg://{server}/{name}"
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> None:
+    """Skips (fails under CI) when there is no PostgreSQL server to test against."""
+    problem = _postgres_available()
+    if problem is not None:
+        message = f"no PostgreSQL at {POSTGRES_SERVER} ({problem}); set TRADING_TEST_POSTGRES_URL"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: None) -> Iterator[str]:
+    """One fresh PostgreSQL database for this test run."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres(postgres_server: None):
+    """``with fresh_postgres() as url``: a database of its own, for tests of empty databases."""
+    return fresh_postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The broker's database, once per backend. Tests that use it start from an empty state."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'broker.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'broker.db'}"
+
+
+# -- prices and services
+
+
+class Tape:
+    """A price source whose prices the test sets, to walk orders through the fill rules."""
+
+    def __init__(self, **prices: float) -> None:
+        self.prices = prices
+
+    def last_price(self, symbol: str, at: datetime) -> float | None:
+        return self.prices.get(symbol)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def tape() -> Tape:
+    return Tape(AAPL=100.0, MSFT=400.0)
+
+
+@pytest.fixture
+async def service(database_url: str, tape: Tape) -> AsyncIterator[BrokerService]:
+    """A broker service on an empty database, the tape as its market, the clock frozen at NOW."""
+    broker = BrokerService(database_url=database_url, prices=tape, clock=lambda: NOW)
+    await broker.open()
+    await broker.store.reset()
+    try:
+        yield broker
+    finally:
+        await broker.close()
+
+
+# -- the HTTP API
 
 
 @pytest.fixture
@@ -36,8 +161,8 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def module() -> BrokerModule:
-    return BrokerModule(ModuleContext(settings=SETTINGS), clock=lambda: NOW)
+def module(sqlite_url: str) -> BrokerModule:
+    return BrokerModule(ModuleContext(settings={**SETTINGS, "database_url": sqlite_url}), clock=lambda: NOW)
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from trading_broker import BrokerEvent
+from trading_broker.api.v1 import event_payload
+
 V1 = "/api/v1/broker"
 
 
@@ -161,4 +164,65 @@ def test_an_empty_modification_is_422(client, last):
 def test_operation_ids_follow_the_seed(client):
     spec = client.get("/openapi.json").json()
     ids = {op["operationId"] for path, item in spec["paths"].items() if path.startswith(V1) for op in item.values()}
-    assert ids == {"placeOrder", "listOrders", "getOrder", "modifyOrder", "cancelOrder"}
+    assert ids == {
+        "placeOrder",
+        "listOrders",
+        "getOrder",
+        "modifyOrder",
+        "cancelOrder",
+        "listPositions",
+        "listExecutions",
+        "getAccount",
+    }
+
+
+def test_positions_executions_and_account_follow_the_fills(client, last):
+    aapl, msft = last("AAPL"), last("MSFT")
+    assert client.get(f"{V1}/positions").json() == []
+    assert client.get(f"{V1}/account").json() == {"account": "default", "balance": 100_000.0, "equity": 100_000.0}
+    bought = client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 10}).json()
+    client.post(f"{V1}/orders", json={"symbol": "MSFT", "quantity": 3, "side": "SELL"})
+    client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 4, "side": "SELL"})
+    positions = client.get(f"{V1}/positions").json()
+    assert positions == [
+        {"symbol": "AAPL", "side": "BUY", "quantity": 6, "average_price": aapl, "unrealised_pnl": 0.0},
+        {"symbol": "MSFT", "side": "SELL", "quantity": 3, "average_price": msft, "unrealised_pnl": 0.0},
+    ]
+    executions = client.get(f"{V1}/executions").json()
+    assert [(e["symbol"], e["side"], e["quantity"], e["price"]) for e in executions] == [
+        ("AAPL", "BUY", 10, aapl),
+        ("MSFT", "SELL", 3, msft),
+        ("AAPL", "SELL", 4, aapl),
+    ]
+    assert set(executions[0]) == {"id", "order_id", "symbol", "side", "quantity", "price", "time"}
+    assert [e["order_id"] for e in client.get(f"{V1}/executions", params={"order_id": bought["id"]}).json()] == [
+        bought["id"]
+    ]
+    assert len(client.get(f"{V1}/executions", params={"symbol": "msft"}).json()) == 1
+    # Bought and sold at one frozen price: nothing realised, nothing unrealised.
+    assert client.get(f"{V1}/account").json() == {"account": "default", "balance": 100_000.0, "equity": 100_000.0}
+
+
+def test_rejected_and_working_orders_move_no_position(client):
+    client.post(f"{V1}/orders", json={"symbol": "NOPE", "quantity": 1})
+    client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": 1})
+    assert client.get(f"{V1}/positions").json() == []
+    assert client.get(f"{V1}/executions").json() == []
+
+
+def test_event_payloads_are_the_rest_bodies(client, module):
+    placed = client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 2}).json()
+    service = module.service
+    order = client.portal.call(service.get, "default", placed["id"])
+    [position] = client.portal.call(service.positions, "default")
+    [execution] = client.portal.call(service.executions, "default")
+    summary = client.portal.call(service.account, "default")
+    for kind, subject, path in [
+        ("order", order, f"/orders/{placed['id']}"),
+        ("position", position, "/positions"),
+        ("execution", execution, "/executions"),
+        ("equity", summary, "/account"),
+    ]:
+        event = BrokerEvent(kind=kind, account="default", subject=subject, time=order.updated_at, action="placed")
+        body = client.get(f"{V1}{path}").json()
+        assert event_payload(event) == (body[0] if isinstance(body, list) else body), kind

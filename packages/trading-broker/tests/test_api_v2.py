@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from typer.testing import CliRunner
+
+from trading_broker import BrokerEvent
+from trading_broker._cli import cli
+from trading_broker.api.v2 import event_payload
 
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"
@@ -235,8 +242,79 @@ def test_operation_ids_and_auth_are_declared(client):
         "getOrderV2",
         "modifyOrderV2",
         "cancelOrderV2",
+        "listPositionsV2",
+        "listExecutionsV2",
+        "getAccountV2",
     }
     for op in operations:
         header = next(p for p in op["parameters"] if p["in"] == "header" and p["name"] == "authorization")
         assert header["required"] is True
         assert "401" in op["responses"]
+
+
+@pytest.mark.parametrize("path", ["/positions", "/executions", "/account"])
+def test_portfolio_endpoints_need_a_valid_token(client, path):
+    assert client.get(f"{V2}{path}").status_code == 422
+    assert client.get(f"{V2}{path}", headers=auth("nope")).status_code == 401
+    assert client.get(f"{V2}{path}", headers=auth()).status_code == 200
+
+
+def test_portfolio_of_each_account_is_its_own(client, last):
+    client.post(f"{V2}/orders", json={"symbol": "AAPL", "quantity": 5}, headers=auth())
+    client.post(f"{V2}/orders", json={"symbol": "MSFT", "quantity": 2, "side": "SELL"}, headers=auth(ALICE_TOKEN))
+    [mine] = client.get(f"{V2}/positions", headers=auth()).json()
+    [theirs] = client.get(f"{V2}/positions", headers=auth(ALICE_TOKEN)).json()
+    assert (mine["account"], mine["symbol"], mine["side"], mine["quantity"]) == ("default", "AAPL", "BUY", 5)
+    assert (theirs["account"], theirs["symbol"], theirs["side"], theirs["quantity"]) == ("alice", "MSFT", "SELL", 2)
+    assert theirs["last_price"] == last("MSFT")
+    assert [e["account"] for e in client.get(f"{V2}/executions", headers=auth()).json()] == ["default"]
+    assert [e["symbol"] for e in client.get(f"{V2}/executions", headers=auth(ALICE_TOKEN)).json()] == ["MSFT"]
+    account = client.get(f"{V2}/account", headers=auth(ALICE_TOKEN)).json()
+    assert account["account"] == "alice"
+    assert account["open_positions"] == 1
+    assert account["equity"] == account["balance"] + account["unrealised_pnl"]
+
+
+def test_every_v1_field_of_positions_executions_and_account_is_in_v2(client):
+    client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 7})
+    for path in ("/positions", "/executions", "/account"):
+        v1 = client.get(f"{V1}{path}").json()
+        v2 = client.get(f"{V2}{path}", headers=auth()).json()
+        pairs = zip(v1, v2, strict=True) if isinstance(v1, list) else [(v1, v2)]
+        for old, new in pairs:
+            for field, value in old.items():
+                assert new[field] == value, (path, field)
+
+
+def test_a_key_created_with_the_cli_works_until_revoked(client, sqlite_url):
+    runner = CliRunner()
+    created = runner.invoke(cli, ["keys", "create", "bob", "--database-url", sqlite_url, "--json"])
+    assert created.exit_code == 0, created.output
+    key = json.loads(created.output)
+    bob = {"Authorization": f"Bearer {key['token']}"}
+    placed = client.post(f"{V2}/orders", json={"symbol": "AAPL", "quantity": 1}, headers=bob)
+    assert placed.status_code == 200, placed.text
+    assert placed.json()["account"] == "bob"
+    assert client.get(f"{V2}/orders", headers=auth()).json() == []
+    assert client.get(f"{V2}/orders/{placed.json()['id']}", headers=auth(ALICE_TOKEN)).status_code == 404
+    revoked = runner.invoke(cli, ["keys", "revoke", key["id"], "--database-url", sqlite_url])
+    assert revoked.exit_code == 0, revoked.output
+    assert client.get(f"{V2}/orders", headers=bob).status_code == 401
+
+
+def test_event_payloads_are_the_rest_bodies(client, module):
+    placed = client.post(f"{V2}/orders", json={"symbol": "AAPL", "quantity": 2}, headers=auth()).json()
+    service = module.service
+    order = client.portal.call(service.get, "default", placed["id"])
+    [position] = client.portal.call(service.positions, "default")
+    [execution] = client.portal.call(service.executions, "default")
+    summary = client.portal.call(service.account, "default")
+    for kind, subject, path in [
+        ("order", order, f"/orders/{placed['id']}"),
+        ("position", position, "/positions"),
+        ("execution", execution, "/executions"),
+        ("equity", summary, "/account"),
+    ]:
+        event = BrokerEvent(kind=kind, account="default", subject=subject, time=order.updated_at, action="placed")
+        body = client.get(f"{V2}{path}", headers=auth()).json()
+        assert event_payload(event) == (body[0] if isinstance(body, list) else body), kind

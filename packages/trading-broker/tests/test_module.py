@@ -1,17 +1,21 @@
-"""The broker as a plugin: settings, health, lifespan, entry points."""
+"""The broker as a plugin: settings, entry points, the lifespan (database, matcher), health."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+import subprocess
+import sys
 from importlib.metadata import entry_points
 
 import pytest
 from pydantic import ValidationError
 
-from trading_broker import BrokerModule, BrokerSettings, __version__
-from trading_broker.__main__ import main as cli
+from trading_broker import BrokerModule, BrokerSettings, OrderRequest, OrderStatus, OrderType, __version__
 from trading_broker.api import v1, v2
 from trading_core import ENTRY_POINT_GROUP, ModuleContext, check_api_class
+
+pytestmark = pytest.mark.anyio
 
 
 def test_entry_points_name_each_version_class():
@@ -32,31 +36,106 @@ def test_settings_forbid_unknown_keys_and_plain_tokens():
         BrokerSettings.model_validate({"api_keys": [{"account": "a", "sha256": "not-a-hash"}]})
     with pytest.raises(ValidationError):
         BrokerSettings.model_validate({"api_keys": [{"account": "a", "token": "plain"}]})
-    assert BrokerSettings().default_account == "default"
+    defaults = BrokerSettings()
+    assert defaults.default_account == "default"
+    assert defaults.database_url == "sqlite+aiosqlite:///./trading-broker.db"
 
 
-def test_both_versions_share_one_service():
-    module = BrokerModule(ModuleContext(settings={"default_account": "desk"}))
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://db/x", "database 'mysql' is not supported"),
+        ("postgresql+psycopg2://u@h/db", "write 'postgresql+asyncpg://...'"),
+        ("sqlite+aiosqlite://", "in-memory SQLite database"),
+        ("sqlite+aiosqlite:///:memory:", "in-memory SQLite database"),
+        ("not a url", "is not a database URL"),
+    ],
+)
+def test_a_database_url_the_broker_cannot_use_is_refused_with_the_fix(url, message):
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        BrokerSettings.model_validate({"database_url": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///x.db", "postgresql://u@h:5432/db", "postgres://u@h/db", "postgresql+asyncpg://u@h/db"]
+)
+def test_urls_without_the_async_driver_get_it(url):
+    assert BrokerSettings.model_validate({"database_url": url}).database_url == url
+
+
+def test_environment_strings_are_accepted():
+    # The host passes TRADING_MODULES__BROKER__* values as strings.
+    settings = BrokerSettings.model_validate({"match_interval": "0.5", "initial_balance": "2500"})
+    assert (settings.match_interval, settings.initial_balance) == (0.5, 2500.0)
+    with pytest.raises(ValidationError, match="greater than 0"):
+        BrokerSettings.model_validate({"match_interval": "0"})
+
+
+def test_both_versions_share_one_service(sqlite_url):
+    module = BrokerModule(ModuleContext(settings={"default_account": "desk", "database_url": sqlite_url}))
     assert v1.BrokerApi(module).module_instance is v2.BrokerApi(module).module_instance is module
     assert module.default_account == "desk"
 
 
-def test_health_and_lifespan():
-    async def scenario():
-        module = BrokerModule()
-        async with module.lifespan():
-            return await module.health()
-
-    report = asyncio.run(scenario())
-    assert report["status"] == "ok"
-    assert report["orders"] == 0
+async def test_building_the_module_touches_no_database(tmp_path):
+    BrokerModule(ModuleContext(settings={"database_url": f"sqlite:///{tmp_path / 'never.db'}"}))
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_new_key_cli_prints_a_token_and_its_hash(capsys):
-    assert cli(["new-key", "alice"]) == 0
-    out = capsys.readouterr().out
-    token = out.splitlines()[0].rsplit(" ", 1)[1]
-    digest = out.split('sha256 = "')[1].split('"')[0]
-    settings = BrokerSettings.model_validate({"api_keys": [{"account": "alice", "sha256": digest}]})
-    assert BrokerModule(ModuleContext(settings=settings.model_dump())).service.authenticate(token) == "alice"
-    assert cli(["new-key"]) == 2
+async def test_lifespan_opens_the_database_runs_the_matcher_and_leaves_no_task(sqlite_url, tape):
+    module = BrokerModule(ModuleContext(settings={"database_url": sqlite_url, "match_interval": 0.01}), prices=tape)
+    before = asyncio.all_tasks()
+    async with module.lifespan():
+        report = await module.health()
+        assert (report["status"], report["orders"], report["database"], report["matcher"]) == ("ok", 0, "sqlite", True)
+        service = module.service
+        working = (
+            await service.place("acc", OrderRequest("AAPL", 1, order_type=OrderType.LIMIT, limit_price=99.0))
+        ).order
+        tape.prices["AAPL"] = 98.0
+        for _ in range(200):  # the background check fills it without anyone asking
+            if (await service.get("acc", working.id)).status is OrderStatus.FILLED:
+                break
+            await asyncio.sleep(0.01)
+        assert (await service.get("acc", working.id)).status is OrderStatus.FILLED
+    assert not module.matcher.running
+    assert asyncio.all_tasks() == before
+    with pytest.raises(RuntimeError, match="not open"):
+        await module.service.get("acc", working.id)
+
+
+async def test_a_failing_check_is_reported_and_retried(sqlite_url, tape):
+    module = BrokerModule(ModuleContext(settings={"database_url": sqlite_url, "match_interval": 0.01}), prices=tape)
+    async with module.lifespan():
+        real = module.service.check_working_orders
+        failures = 0
+
+        async def flaky() -> int:
+            nonlocal failures
+            if failures < 3:
+                failures += 1
+                raise ConnectionError("database went away")
+            return await real()
+
+        module.service.check_working_orders = flaky  # type: ignore[method-assign]
+        for _ in range(100):
+            if module.matcher.last_error:
+                break
+            await asyncio.sleep(0.01)
+        assert module.matcher.last_error == "ConnectionError: database went away"
+        assert (await module.health())["matcher_error"] == "ConnectionError: database went away"
+        for _ in range(200):
+            if failures == 3 and module.matcher.last_error is None:
+                break
+            await asyncio.sleep(0.01)
+        assert module.matcher.last_error is None
+        assert module.matcher.running
+
+
+def test_python_dash_m_runs_the_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "trading_broker", "keys", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "create" in result.stdout
+    assert "revoke" in result.stdout

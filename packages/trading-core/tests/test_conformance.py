@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.routing import Mount
 
 from trading_core import Module, ModuleApi
+from trading_core import __version__ as CORE_VERSION
 from trading_core.core.api.v1 import CoreApi
 from trading_core.testing import ModuleConformance, check_api, check_distribution, load_apis
 from trading_core.testing._session import check_session
@@ -565,7 +566,10 @@ def test_distribution_major_must_be_newest_api_version(fake_dists: FakeDistribut
             ["trading-core[testing]>=1.0,<2; extra == 'test'"],
             "fake-plugin states no requirement on trading-core",
         ),
-        (["trading-core==1.0.0"], "fake-plugin pins trading-core==1.0.0: depend on a range such as"),
+        (
+            [f"trading-core=={CORE_VERSION}"],
+            f"fake-plugin pins trading-core=={CORE_VERSION}: depend on a range such as",
+        ),
         (
             ["trading-core>=1.0"],
             "fake-plugin requires trading-core>=1.0 with no upper bound: use 'trading-core>=1.0,<2'",
@@ -573,8 +577,8 @@ def test_distribution_major_must_be_newest_api_version(fake_dists: FakeDistribut
         (["trading_core"], "fake-plugin requires trading-core (any version) with no upper bound"),
         (
             ["trading-core>=2.0,<3"],
-            "fake-plugin requires trading-core<3,>=2.0, but trading-core 1.0.0 is installed: release fake-plugin "
-            "for trading-core 1.0.0",
+            f"fake-plugin requires trading-core<3,>=2.0, but trading-core {CORE_VERSION} is installed: release "
+            f"fake-plugin for trading-core {CORE_VERSION}",
         ),
     ],
 )

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,11 +16,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from trading_core import (
     ENTRY_POINT_GROUP,
+    Lifecycle,
     Module,
     ModuleApi,
     ModuleContext,
+    MountedVersion,
     Platform,
     check_api_class,
+    midnight_utc,
     parse_version,
 )
 
@@ -137,3 +145,45 @@ def test_module_api_tags_routes_with_the_module_name_and_keeps_the_instance() ->
     assert api.tags == ["news"]
     assert api.module_instance is module
     assert NewsApi(module, tags=["custom"]).tags == ["custom"]
+
+
+def test_lifecycle_dates_take_effect_at_midnight_utc() -> None:
+    lifecycle = Lifecycle(date(2026, 11, 1), date(2027, 6, 1), "v2", "/docs/news/migration-v1-to-v2")
+    deprecated_at = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+    sunset_at = datetime(2027, 6, 1, tzinfo=UTC).timestamp()
+    assert midnight_utc(date(2026, 11, 1)) == deprecated_at == 1793491200
+    assert lifecycle.status_at(deprecated_at - 0.001) == "stable"
+    assert lifecycle.status_at(deprecated_at) == "deprecated"
+    assert lifecycle.status_at(sunset_at - 0.001) == "deprecated"
+    assert lifecycle.status_at(sunset_at) == "sunset"
+
+
+def test_mounted_version_status_follows_its_lifecycle_or_the_configured_status() -> None:
+    lifecycle = Lifecycle(date(2026, 11, 1), date(2027, 6, 1), "v2", "https://example.org/guide")
+    mounted = MountedVersion("news", "v1", "news", "1.0", ("v1",), status="deprecated", lifecycle=lifecycle)
+    assert mounted.status_at(midnight_utc(date(2026, 10, 31))) == "stable"
+    assert mounted.status_at(midnight_utc(date(2027, 6, 2))) == "sunset"
+    assert MountedVersion("news", "v2", "news", "1.0", ("v2",)).status_at(0) == "stable"
+
+
+def test_platform_clock_is_real_time_unless_set() -> None:
+    before = time.time()
+    assert before <= Platform().clock() <= time.time()
+
+
+def test_docs_folder_is_the_defining_packages_docs_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "contract_docs_pkg"
+    (package / "docs").mkdir(parents=True)
+    (package / "docs" / "CHANGELOG-v1.md").write_text("# v1\n")
+    (package / "__init__.py").write_text(
+        "from trading_core import Module\n\nclass DocModule(Module):\n    name = 'doc'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("contract_docs_pkg")
+    try:
+        folder = module.DocModule.docs_folder()
+        assert folder is not None
+        assert folder.joinpath("CHANGELOG-v1.md").read_text() == "# v1\n"
+    finally:
+        sys.modules.pop("contract_docs_pkg", None)
+    assert NewsModule.docs_folder() is None  # this test module's folder has no docs/

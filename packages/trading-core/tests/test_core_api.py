@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from trading_core import Module, ModuleContext, MountedVersion, Platform
+from trading_core import Lifecycle, Module, ModuleContext, MountedVersion, Platform, midnight_utc
 from trading_core.core import CoreModule
 from trading_core.core import _module as core_module
 from trading_core.core.api.v1 import CoreApi
@@ -125,6 +126,7 @@ def test_versions_lists_platform_mounted(client: TestClient, platform: Platform)
             "distribution_version": "1.0.0",
             "global_versions": ["v1", "v2"],
             "status": "stable",
+            **NO_LIFECYCLE,
         },
         {
             "module": "broker",
@@ -133,6 +135,7 @@ def test_versions_lists_platform_mounted(client: TestClient, platform: Platform)
             "distribution_version": "2.0.1",
             "global_versions": ["v1"],
             "status": "deprecated",
+            **NO_LIFECYCLE,
         },
         {
             "module": "broker",
@@ -141,8 +144,46 @@ def test_versions_lists_platform_mounted(client: TestClient, platform: Platform)
             "distribution_version": "2.0.1",
             "global_versions": ["v2"],
             "status": "stable",
+            **NO_LIFECYCLE,
         },
     ]
+
+
+NO_LIFECYCLE = {"deprecation": None, "sunset": None, "successor": None, "migration_guide": None}
+
+
+def test_versions_shows_the_lifecycle_status_at_the_platform_clock(client: TestClient, platform: Platform) -> None:
+    lifecycle = Lifecycle(date(2026, 11, 1), date(2027, 6, 1), "v2", "/docs/broker/migration-v1-to-v2")
+    platform.mounted.append(
+        MountedVersion("broker", "v1", "trading-broker", "2.0.0", ("v1",), status="deprecated", lifecycle=lifecycle)
+    )
+    statuses = {}
+    for label, moment in {
+        "before": midnight_utc(date(2026, 11, 1)) - 1,
+        "from deprecation": midnight_utc(date(2026, 11, 1)),
+        "last second": midnight_utc(date(2027, 6, 1)) - 1,
+        "from sunset": midnight_utc(date(2027, 6, 1)),
+    }.items():
+        platform.clock = lambda moment=moment: moment
+        (entry,) = client.get("/versions").json()
+        statuses[label] = entry.pop("status")
+        assert entry == {
+            "module": "broker",
+            "version": "v1",
+            "distribution": "trading-broker",
+            "distribution_version": "2.0.0",
+            "global_versions": ["v1"],
+            "deprecation": "2026-11-01",
+            "sunset": "2027-06-01",
+            "successor": "v2",
+            "migration_guide": "/docs/broker/migration-v1-to-v2",
+        }
+    assert statuses == {
+        "before": "stable",
+        "from deprecation": "deprecated",
+        "last second": "deprecated",
+        "from sunset": "sunset",
+    }
 
 
 def test_core_routes_have_stable_operation_ids() -> None:

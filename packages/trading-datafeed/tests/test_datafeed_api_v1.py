@@ -23,14 +23,20 @@ def test_config_announces_what_is_served(client):
     assert body["supported_resolutions"] == ["1", "5", "15", "30", "60", "240", "1D", "1W", "1M"]
     assert body["supports_search"] or body["supports_group_request"]
     assert body["supports_time"] is True
-    assert body["supports_marks"] is False
-    assert body["supports_timescale_marks"] is False
+    assert body["supports_group_request"] is False  # see test_group_request_is_announced_when_configured
+    assert (body["supports_marks"], body["supports_timescale_marks"]) == (True, True)
     assert body["exchanges"][0] == {"value": "", "name": "All Exchanges", "desc": ""}
     assert {"value": "NASDAQ", "name": "NASDAQ", "desc": "NASDAQ"} in body["exchanges"]
     assert {"name": "Forex", "value": "forex"} in body["symbols_types"]
-    # Not announced, so not served.
-    for route in ("marks", "timescale_marks", "symbol_info"):
-        assert client.get(f"{P}/{route}").status_code == 404
+    # Announced, so served.
+    window = {"symbol": "AAPL", "from": ts(2024, 1, 1), "to": ts(2024, 7, 1), "resolution": "1D"}
+    for route, params in (("marks", window), ("timescale_marks", window), ("symbol_info", {})):
+        assert client.get(f"{P}/{route}", params=params).status_code == 200, route
+
+
+def test_group_request_is_announced_when_configured(make_client):
+    body = make_client({"group_request": True}).get(f"{P}/config").json()
+    assert body["supports_group_request"] is True
 
 
 def test_symbols_resolves_tickers_and_full_names(client):
@@ -248,7 +254,17 @@ def test_configured_origins_only(make_client):
 def test_operation_ids(client):
     spec = client.get("/openapi.json").json()
     ids = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
-    assert ids == {"getConfig", "getSymbolInfo", "searchSymbols", "getHistory", "getServerTime", "getQuotes"}
+    assert ids == {
+        "getConfig",
+        "getSymbolInfo",
+        "getSymbolGroup",
+        "searchSymbols",
+        "getHistory",
+        "getServerTime",
+        "getQuotes",
+        "getMarks",
+        "getTimescaleMarks",
+    }
     errors = spec["paths"][f"{P}/history"]["get"]["responses"]
     assert set(errors) == {"200", "404", "422"}
     assert errors["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/UdfError")

@@ -20,7 +20,8 @@ def test_entry_point_names_the_v1_class():
 
 def test_health_reports_the_source():
     report = asyncio.run(DatafeedModule().health())
-    assert report == {"status": "ok", "source": "simulated", "symbols": 12}
+    streams = {"connections": 0, "feeds": 0}
+    assert report == {"status": "ok", "source": "simulated", "symbols": 12, "streams": streams}
 
 
 def test_csv_files_are_read_in_the_lifespan(tmp_path):
@@ -34,5 +35,6 @@ def test_csv_files_are_read_in_the_lifespan(tmp_path):
         return before, during
 
     before, during = asyncio.run(scenario())
-    assert before == {"status": "degraded", "source": "csv", "symbols": 0}
-    assert during == {"status": "ok", "source": "csv", "symbols": 1}
+    streams = {"connections": 0, "feeds": 0}
+    assert before == {"status": "degraded", "source": "csv", "symbols": 0, "streams": streams}
+    assert during == {"status": "ok", "source": "csv", "symbols": 1, "streams": streams}

@@ -19,6 +19,8 @@ from trading_core import __version__ as CORE_VERSION
 from trading_host.cli import cli
 
 runner = CliRunner()
+# The lifecycle fields of a version the configuration does not deprecate.
+STABLE = {"status": "stable", "deprecation": None, "sunset": None, "successor": None, "migration_guide": None}
 
 
 @pytest.fixture
@@ -50,7 +52,8 @@ def test_modules_json_is_a_stable_format(gamma: str, site: FakeSite) -> None:
 
     assert result.exit_code == 0
     payload = json.loads(result.stdout)
-    assert set(payload) == {"modules", "invalid_entry_points"}
+    assert set(payload) == {"modules", "invalid_entry_points", "lifecycle"}
+    assert payload["lifecycle"]["gamma"] == {"v1": STABLE, "v2": STABLE}
     rows = {row["module"]: row for row in payload["modules"]}
     assert rows["gamma"] == {
         "module": "gamma",
@@ -137,8 +140,13 @@ def test_matrix_json_is_a_stable_format(site: FakeSite) -> None:
         "api_prefix": "/api",
         "global_versions": {
             "v2": {
-                "core": {"version": "v1", "distribution": "trading-core", "distribution_version": CORE_VERSION},
-                "delta": {"version": "v2", "distribution": "trading-delta", "distribution_version": "2.1.0"},
+                "core": {
+                    "version": "v1",
+                    "distribution": "trading-core",
+                    "distribution_version": CORE_VERSION,
+                    **STABLE,
+                },
+                "delta": {"version": "v2", "distribution": "trading-delta", "distribution_version": "2.1.0", **STABLE},
             }
         },
         "standalone": None,
@@ -174,6 +182,7 @@ def test_matrix_standalone(site: FakeSite) -> None:
         "version": "v1",
         "distribution": "trading-delta",
         "distribution_version": "2.1.0",
+        **STABLE,
     }
     assert payload["standalone"]["core"]["distribution"] == "trading-core"
 

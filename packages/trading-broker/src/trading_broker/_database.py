@@ -80,8 +80,8 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         # otherwise start transactions late (at the first write) and commit before DDL.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        _use_wal(cursor)
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -92,3 +92,20 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL (it stays so), without waiting for another connection's lock.
+
+    Switching needs the file to itself. Were this connection to wait for it, holding its shared
+    lock, while another connection waits for that shared lock to go before committing, both would
+    wait out the busy timeout: workers opening a new file at once did. So it tries without
+    waiting, and a connection that finds the file busy goes on in the default rollback journal
+    (just as durable) until a later connection makes the switch.
+    """
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception as exc:  # the driver's OperationalError, whichever module defines it
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise

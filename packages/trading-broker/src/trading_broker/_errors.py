@@ -53,3 +53,19 @@ class IdempotencyKeyReused(BrokerError):
             f"Idempotency-Key {key!r} was already used for a different order request; send a new key for a new order"
         )
         self.key = key
+
+
+class ConcurrentModification(BrokerError):
+    """Another request changed the same data at the same moment; nothing was stored by this one."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(f"{subject} was changed by another request at the same moment; read it again and retry")
+        self.subject = subject
+
+
+class UnknownApiKey(BrokerError):
+    """No API key with this id."""
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"no API key with id {key_id!r}; `trading-broker keys list` shows the keys")
+        self.key_id = key_id

@@ -51,9 +51,7 @@ class Subscription:
     being closed is forgotten too, since the hub holds subscriptions weakly.
     """
 
-    def __init__(
-        self, hub: EventHub, account: str | None, kinds: frozenset[EventKind], maxsize: int
-    ) -> None:
+    def __init__(self, hub: EventHub, account: str | None, kinds: frozenset[EventKind], maxsize: int) -> None:
         self.account = account
         self.kinds = kinds
         self.dropped = 0

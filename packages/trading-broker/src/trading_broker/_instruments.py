@@ -43,14 +43,19 @@ BUILTIN_INSTRUMENTS: dict[str, Instrument] = {
 """The instruments of the embedded simulated market, by symbol."""
 
 
+def exact(value: float) -> Decimal:
+    """``value`` as the decimal a client wrote: its shortest form, so 0.1 is 0.1 and not 0.1000000000000000055."""
+    return Decimal(repr(value))
+
+
 def is_multiple(value: float, step: Decimal) -> bool:
     """Whether ``value`` is a whole multiple of ``step``, judged on its shortest decimal form so
     that a float like 0.1 counts as the 0.1 the client wrote."""
-    return Decimal(repr(value)) % step == 0
+    return exact(value) % step == 0
 
 
 def plain(value: float | None) -> str:
     """``value`` as a person writes it: ``150`` rather than ``150.0``, ``0.00001`` rather than ``1e-05``."""
     if value is None:
         return "none"
-    return format(Decimal(repr(value)).normalize(), "f")
+    return format(exact(value).normalize(), "f")

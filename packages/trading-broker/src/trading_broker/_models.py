@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from ._instruments import exact
+
 
 class OrderType(StrEnum):
     MARKET = "MARKET"
@@ -163,7 +165,8 @@ class Position:
         """What closing the position at ``last_price`` would realise; 0 when it is not valued."""
         if self.last_price is None or not self.quantity:
             return 0.0
-        return self.quantity * (self.last_price - self.average_price)
+        # In decimals, so a position priced at its average shows 0 and not a float's residue.
+        return float(exact(self.quantity) * (exact(self.last_price) - exact(self.average_price)))
 
 
 @dataclass(frozen=True)

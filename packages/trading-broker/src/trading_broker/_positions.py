@@ -6,13 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from ._instruments import exact
 from ._models import Position, Side
-
-
-def _exact(value: float) -> Decimal:
-    # Quantities and prices arrive as the decimals a client wrote (0.0003 BTC, 1.08512): adding them
-    # as Decimals of their shortest form keeps a position that is sold off to the last lot at exactly 0.
-    return Decimal(repr(value))
 
 
 def apply_fill(
@@ -29,13 +24,14 @@ def apply_fill(
 
     A fill on the side of the position (or on a flat one) averages the price in. A fill against it
     realises (price - average) on the quantity it closes, reduces the position, closes it at zero,
-    and past zero opens the other side at the fill price.
+    and past zero opens the other side at the fill price. Quantities and prices are added as the
+    decimals the client wrote, so a position sold off to its last lot is exactly 0.
     """
-    held = _exact(position.quantity) if position is not None else Decimal(0)
-    average = _exact(position.average_price) if position is not None else Decimal(0)
+    held = exact(position.quantity) if position is not None else Decimal(0)
+    average = exact(position.average_price) if position is not None else Decimal(0)
     realised_before = position.realised_pnl if position is not None else 0.0
-    signed = _exact(quantity) if side is Side.BUY else -_exact(quantity)
-    fill_price = _exact(price)
+    signed = exact(quantity) if side is Side.BUY else -exact(quantity)
+    fill_price = exact(price)
     realised = Decimal(0)
     after = held + signed
     if held == 0 or (held > 0) == (signed > 0):

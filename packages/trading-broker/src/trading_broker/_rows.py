@@ -9,6 +9,9 @@ from typing import Any
 from ._auth import StoredKey
 from ._models import Account, Execution, Order, OrderStatus, OrderType, Position, Side, StatusChange
 
+Row = Mapping[Any, Any]
+"""A database row as SQLAlchemy hands it over (its keys may be columns as well as names)."""
+
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
@@ -36,7 +39,7 @@ def execution_row(execution: Execution) -> dict[str, Any]:
     }
 
 
-def execution_from_row(row: Mapping[str, Any]) -> Execution:
+def execution_from_row(row: Row) -> Execution:
     return Execution(
         id=row["id"],
         order_id=row["order_id"],
@@ -71,7 +74,7 @@ def order_row(order: Order) -> dict[str, Any]:
     }
 
 
-def order_from_row(row: Mapping[str, Any], executions: list[Execution]) -> Order:
+def order_from_row(row: Row, executions: list[Execution]) -> Order:
     return Order(
         id=row["id"],
         account=row["account"],
@@ -119,7 +122,7 @@ def position_row(position: Position) -> dict[str, Any]:
     }
 
 
-def position_from_row(row: Mapping[str, Any]) -> Position:
+def position_from_row(row: Row) -> Position:
     return Position(
         account=row["account"],
         symbol=row["symbol"],
@@ -142,7 +145,7 @@ def account_row(account: Account) -> dict[str, Any]:
     }
 
 
-def account_from_row(row: Mapping[str, Any]) -> Account:
+def account_from_row(row: Row) -> Account:
     return Account(
         id=row["id"],
         balance=row["balance"],
@@ -164,7 +167,7 @@ def key_row(key: StoredKey) -> dict[str, Any]:
     }
 
 
-def key_from_row(row: Mapping[str, Any]) -> StoredKey:
+def key_from_row(row: Row) -> StoredKey:
     return StoredKey(
         id=row["id"],
         account=row["account"],

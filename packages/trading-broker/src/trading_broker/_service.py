@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
-import asyncio
-import copy
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
-from ._auth import ApiKeyring
-from ._errors import IdempotencyKeyReused, InvalidOrder, OrderNotFound, OrderNotModifiable, Violation
+from . import _keys
+from ._auth import ApiKeyring, StoredKey
+from ._database import DEFAULT_DATABASE_URL
+from ._errors import (
+    ConcurrentModification,
+    IdempotencyKeyReused,
+    InvalidOrder,
+    OrderNotFound,
+    OrderNotModifiable,
+    Violation,
+)
+from ._events import BrokerEvent, EventHub, EventKind
 from ._instruments import BUILTIN_INSTRUMENTS, Instrument, plain
 from ._matching import evaluate
-from ._models import Execution, Order, OrderChanges, OrderRequest, OrderStatus, StatusChange
+from ._models import (
+    Account,
+    AccountSummary,
+    Execution,
+    Order,
+    OrderChanges,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    StatusChange,
+)
+from ._positions import apply_fill
 from ._prices import PriceSource, SimulatedPrices
 from ._rules import Strictness, order_violations
-from ._store import IdempotencyRecord, MemoryOrderStore, OrderStore
+from ._store import BrokerStore, DuplicateIdempotencyKey, IdempotencyRecord, StaleWrite, Transaction
 
 Clock = Callable[[], datetime]
+# A placement whose idempotency key another transaction stored first is retried, to replay that
+# transaction's answer; more than one retry would mean the key was stored and then vanished.
+_PLACEMENT_ATTEMPTS = 2
 
 
 def _utc_now() -> datetime:
@@ -40,41 +62,70 @@ class Placement:
     replayed: bool = False
 
 
-class BrokerService:
-    """Places, modifies and cancels orders of accounts, and fills them against a price source.
+@dataclass(frozen=True)
+class Fill:
+    """What one fill changed besides the order."""
 
-    Every method takes the account it acts for: an account never reaches another's orders.
+    execution: Execution
+    position: Position
+    account: Account
+
+
+class BrokerService:
+    """Places, modifies and cancels orders of accounts, fills them against a price source, and
+    keeps each account's positions, executions and balance in a database.
+
+    Every method takes the account it acts for: an account never reaches another's data. Each
+    change is committed before the method returns, then published on :attr:`events`.
     """
 
     def __init__(
         self,
         *,
-        store: OrderStore | None = None,
+        database_url: str = DEFAULT_DATABASE_URL,
+        store: BrokerStore | None = None,
         prices: PriceSource | None = None,
         instruments: Mapping[str, Instrument] = BUILTIN_INSTRUMENTS,
         api_keys: Iterable[tuple[str, str]] = (),
         clock: Clock | None = None,
+        initial_balance: float = 100_000.0,
     ) -> None:
         self.instruments = dict(instruments)
-        self.store: OrderStore = store if store is not None else MemoryOrderStore()
+        self.store = store if store is not None else BrokerStore(database_url)
         self.prices: PriceSource = prices if prices is not None else SimulatedPrices(self.instruments)
+        self.events = EventHub()
+        self.initial_balance = initial_balance
         self._keyring = ApiKeyring(api_keys)
         self._clock = clock if clock is not None else _utc_now
-        # Serialises each read-then-write: two retries with one Idempotency-Key place one order,
-        # and a cancel racing a modification cannot revive an order the other made final.
-        self._writing = asyncio.Lock()
+        self._published_equity: dict[str, float] = {}
 
     async def open(self) -> None:
-        """Open the store; the module's lifespan calls it once."""
+        """Open (and migrate) the database; the module's lifespan calls it once."""
         await self.store.open()
 
     async def close(self) -> None:
-        """Close the store."""
+        """Close the database connections."""
         await self.store.close()
 
-    def authenticate(self, token: str) -> str | None:
-        """The account a bearer token acts for, or ``None`` for a token no key matches."""
-        return self._keyring.account_for(token)
+    def now(self) -> datetime:
+        """The service's clock."""
+        return self._clock()
+
+    # -- API keys
+
+    async def authenticate(self, token: str) -> str | None:
+        """The account a bearer token acts for, or ``None`` for a token no live key matches."""
+        return await _keys.authenticate(self.store, self._keyring, token)
+
+    async def create_api_key(self, account: str, label: str | None = None) -> tuple[StoredKey, str]:
+        """A new key for ``account``, and its token (shown once, stored nowhere)."""
+        return await _keys.create_key(self.store, account, now=self._clock(), label=label)
+
+    async def revoke_api_key(self, key_id: str) -> StoredKey:
+        """Revoke a key; its token is refused from now on."""
+        return await _keys.revoke_key(self.store, key_id, now=self._clock())
+
+    # -- orders
 
     def violations(self, request: OrderRequest, strictness: Strictness) -> list[Violation]:
         """Every rule ``request`` breaks under ``strictness``."""
@@ -97,47 +148,65 @@ class BrokerService:
         violations = self.violations(request, strictness)
         if violations and strictness is Strictness.STRICT:
             raise InvalidOrder(violations)
-        async with self._writing:
-            record = None
-            if idempotency_key is not None:
-                record = await self.store.idempotency(account, idempotency_key)
-                if record is not None:
-                    if record.fingerprint != _fingerprint(request):
-                        raise IdempotencyKeyReused(idempotency_key)
-                    return Placement(record.order, replayed=True)
-            now = self._clock()
-            order = Order(
-                id=str(uuid.uuid4()),
-                account=account,
-                symbol=request.symbol,
-                side=request.side,
-                order_type=request.order_type,
-                quantity=request.quantity,
-                limit_price=request.limit_price,
-                stop_price=request.stop_price,
-                created_at=now,
-                updated_at=now,
-            )
-            order.status_history.append(StatusChange(OrderStatus.WORKING, now, "placed"))
-            if violations:
-                order.set_status(OrderStatus.REJECTED, now, "; ".join(v.message for v in violations))
-            else:
-                self._match(order, now)
-            if idempotency_key is not None:
-                record = IdempotencyRecord(account, idempotency_key, _fingerprint(request), copy.deepcopy(order))
-            await self.store.add(order, record)
+        fingerprint = _fingerprint(request)
+        for attempt in range(_PLACEMENT_ATTEMPTS):
+            try:
+                async with self.store.write() as tx:
+                    if idempotency_key is not None:
+                        record = await tx.idempotency(account, idempotency_key)
+                        if record is not None:
+                            if record.fingerprint != fingerprint:
+                                raise IdempotencyKeyReused(idempotency_key)
+                            return Placement(record.order, replayed=True)
+                    order, fill = await self._new_order(tx, account, request, violations)
+                    await tx.insert_order(order)
+                    if idempotency_key is not None:
+                        record = IdempotencyRecord(account, idempotency_key, fingerprint, order)
+                        await tx.insert_idempotency(record, order.created_at)
+            except DuplicateIdempotencyKey:
+                if attempt + 1 == _PLACEMENT_ATTEMPTS:
+                    raise
+                continue
+            except StaleWrite as exc:
+                raise ConcurrentModification(f"the {request.symbol} position of account {account!r}") from exc
+            await self._published(order, "rejected" if order.status is OrderStatus.REJECTED else "placed", fill)
             return Placement(order)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _new_order(
+        self, tx: Transaction, account: str, request: OrderRequest, violations: list[Violation]
+    ) -> tuple[Order, Fill | None]:
+        now = self._clock()
+        order = Order(
+            id=str(uuid.uuid4()),
+            account=account,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            stop_price=request.stop_price,
+            created_at=now,
+            updated_at=now,
+        )
+        order.status_history.append(StatusChange(OrderStatus.WORKING, now, "placed"))
+        if violations:
+            order.set_status(OrderStatus.REJECTED, now, "; ".join(v.message for v in violations))
+            return order, None
+        return order, await self._match(tx, order, now)
 
     async def get(self, account: str, order_id: str) -> Order:
         """The account's order with this id; :class:`OrderNotFound` otherwise."""
-        order = await self.store.get(order_id)
-        if order is None or order.account != account:
+        async with self.store.read() as tx:
+            order = await tx.order(order_id, account=account)
+        if order is None:
             raise OrderNotFound(order_id)
         return order
 
     async def orders(self, account: str, status: OrderStatus | None = None) -> list[Order]:
         """The account's orders, oldest first, optionally only those with ``status``."""
-        return await self.store.orders(account, status)
+        async with self.store.read() as tx:
+            return await tx.orders(account, status)
 
     async def modify(
         self,
@@ -153,69 +222,224 @@ class BrokerService:
         when the modified order would break a rule (under either strictness: a modification is
         refused, never turned into a rejected order).
         """
-        async with self._writing:
-            order = await self.get(account, order_id)
-            if order.status.is_final:
-                raise OrderNotModifiable(order_id, order.status, "modified")
-            return await self._modify(order, changes, strictness)
-
-    async def _modify(self, order: Order, changes: OrderChanges, strictness: Strictness) -> Order:
-        modified = OrderRequest(
-            symbol=order.symbol,
-            side=order.side,
-            order_type=order.order_type,
-            quantity=changes.quantity if changes.quantity is not None else order.quantity,
-            limit_price=changes.limit_price if changes.limit_price is not None else order.limit_price,
-            stop_price=changes.stop_price if changes.stop_price is not None else order.stop_price,
-        )
-        violations = self.violations(modified, strictness)
-        if violations:
-            raise InvalidOrder(violations)
-        now = self._clock()
-        order.quantity = modified.quantity
-        order.limit_price = modified.limit_price
-        order.stop_price = modified.stop_price
-        order.set_status(OrderStatus.WORKING, now, "modified")
-        self._match(order, now)
-        await self.store.save(order)
+        try:
+            async with self.store.write() as tx:
+                order = await self._working(tx, account, order_id, "modified")
+                modified = OrderRequest(
+                    symbol=order.symbol,
+                    side=order.side,
+                    order_type=order.order_type,
+                    quantity=changes.quantity if changes.quantity is not None else order.quantity,
+                    limit_price=changes.limit_price if changes.limit_price is not None else order.limit_price,
+                    stop_price=changes.stop_price if changes.stop_price is not None else order.stop_price,
+                )
+                violations = self.violations(modified, strictness)
+                if violations:
+                    raise InvalidOrder(violations)
+                now = self._clock()
+                order.quantity = modified.quantity
+                order.limit_price = modified.limit_price
+                order.stop_price = modified.stop_price
+                order.set_status(OrderStatus.WORKING, now, "modified")
+                fill = await self._match(tx, order, now)
+                await tx.update_order(order, [fill.execution] if fill else [])
+        except StaleWrite as exc:
+            raise ConcurrentModification(f"order {order_id!r}") from exc
+        await self._published(order, "modified", fill)
         return order
 
     async def cancel(self, account: str, order_id: str) -> Order:
         """Cancel a working order; :class:`OrderNotModifiable` for an order in a final state."""
-        async with self._writing:
-            order = await self.get(account, order_id)
-            if order.status.is_final:
-                raise OrderNotModifiable(order_id, order.status, "canceled")
-            order.set_status(OrderStatus.CANCELED, self._clock(), "canceled by the client")
-            await self.store.save(order)
-            return order
+        try:
+            async with self.store.write() as tx:
+                order = await self._working(tx, account, order_id, "canceled")
+                order.set_status(OrderStatus.CANCELED, self._clock(), "canceled by the client")
+                await tx.update_order(order)
+        except StaleWrite as exc:
+            raise ConcurrentModification(f"order {order_id!r}") from exc
+        await self._published(order, "canceled", None)
+        return order
 
-    async def health(self) -> dict[str, object]:
-        """Facts for the module's health report."""
-        return {"orders": await self.store.count(), "instruments": len(self.instruments)}
+    async def _working(self, tx: Transaction, account: str, order_id: str, action: str) -> Order:
+        """The account's order, locked, if it is still working."""
+        order = await tx.order(order_id, account=account, lock=True)
+        if order is None:
+            raise OrderNotFound(order_id)
+        if order.status.is_final:
+            raise OrderNotModifiable(order_id, order.status, action)
+        return order
 
-    def _match(self, order: Order, now: datetime) -> None:
-        """Trigger and fill ``order`` if the last price says so."""
+    # -- fills
+
+    async def check_working_orders(self) -> int:
+        """Check every working order (of every account) against the last price, and trigger or
+        fill those the price now allows. Returns how many orders changed.
+
+        Worker processes sharing a database may all run this: each order is re-read under a lock
+        (skipped when another process holds it) and changed only if it is still working.
+        """
+        now = self._clock()
+        async with self.store.read() as tx:
+            working = await tx.orders(None, OrderStatus.WORKING)
+        changed = 0
+        for snapshot in working:
+            last = self.prices.last_price(snapshot.symbol, now)
+            if last is None:
+                continue  # no price now; the order keeps working until there is one
+            decision = evaluate(snapshot, last)
+            if not decision.triggers_stop and decision.fill_price is None:
+                continue
+            try:
+                async with self.store.write() as tx:
+                    order = await tx.order(snapshot.id, skip_locked=True)
+                    if order is None or order.status is not OrderStatus.WORKING:
+                        continue
+                    fill = await self._match(tx, order, now)
+                    await tx.update_order(order, [fill.execution] if fill else [])
+            except StaleWrite:
+                continue  # another process changed it first; the next check sees its state
+            changed += 1
+            await self._published(order, "filled" if fill else "triggered", fill)
+        return changed
+
+    async def _match(self, tx: Transaction, order: Order, now: datetime) -> Fill | None:
+        """Trigger and fill ``order`` if the last price says so, moving its account's position
+        and balance in ``tx``. The caller stores the order."""
         last = self.prices.last_price(order.symbol, now)
         if last is None:
             order.set_status(OrderStatus.REJECTED, now, f"no price for {order.symbol}")
-            return
+            return None
         decision = evaluate(order, last)
         if decision.triggers_stop:
             order.stop_triggered = True
             order.set_status(OrderStatus.WORKING, now, f"stop {plain(order.stop_price)} reached at {plain(last)}")
         if decision.fill_price is None:
-            return
-        remaining = order.quantity - order.filled_quantity
-        order.executions.append(
-            Execution(
-                id=str(uuid.uuid4()),
-                order_id=order.id,
-                symbol=order.symbol,
-                side=order.side,
-                quantity=remaining,
-                price=decision.fill_price,
-                time=now,
+            return None
+        # Lock order: the order (held by the caller), then the account, then its position.
+        account = await tx.lock_account(order.account, initial_balance=self.initial_balance, now=now)
+        held = await tx.position(order.account, order.symbol)
+        quantity = order.quantity - order.filled_quantity
+        moved, realised = apply_fill(
+            held,
+            account=order.account,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=quantity,
+            price=decision.fill_price,
+            at=now,
+        )
+        execution = Execution(
+            id=str(uuid.uuid4()),
+            order_id=order.id,
+            account=order.account,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=quantity,
+            price=decision.fill_price,
+            time=now,
+            realised_pnl=realised,
+        )
+        order.executions.append(execution)
+        order.set_status(OrderStatus.FILLED, now, f"filled at {plain(decision.fill_price)}")
+        moved = await tx.save_position(moved, new=held is None)
+        account = await tx.save_account(
+            replace(
+                account,
+                balance=account.balance + realised,
+                realised_pnl=account.realised_pnl + realised,
+                updated_at=now,
             )
         )
-        order.set_status(OrderStatus.FILLED, now, f"filled at {plain(decision.fill_price)}")
+        return Fill(execution, replace(moved, last_price=last), account)
+
+    # -- positions, executions, account
+
+    async def positions(self, account: str) -> list[Position]:
+        """The account's open positions, valued at the last prices, by symbol."""
+        async with self.store.read() as tx:
+            held = await tx.positions(account)
+        return self._valued(held, self._clock())
+
+    async def executions(
+        self, account: str, *, order_id: str | None = None, symbol: str | None = None
+    ) -> list[Execution]:
+        """The account's executions, oldest first, optionally of one order or one symbol."""
+        async with self.store.read() as tx:
+            return await tx.executions(account, order_id=order_id, symbol=symbol)
+
+    async def account(self, account: str) -> AccountSummary:
+        """The account's balance and its equity at the last prices."""
+        async with self.store.read() as tx:
+            stored = await tx.account(account)
+            held = await tx.positions(account)
+        return self._summary(account, stored, self._valued(held, self._clock()))
+
+    def _valued(self, held: list[Position], now: datetime) -> list[Position]:
+        return [replace(p, last_price=self.prices.last_price(p.symbol, now)) for p in held]
+
+    def _summary(self, account: str, stored: Account | None, held: list[Position]) -> AccountSummary:
+        balance = stored.balance if stored is not None else self.initial_balance
+        unrealised = sum(p.unrealised_pnl for p in held)
+        return AccountSummary(
+            account=account,
+            balance=balance,
+            realised_pnl=stored.realised_pnl if stored is not None else 0.0,
+            unrealised_pnl=unrealised,
+            equity=balance + unrealised,
+            open_positions=len(held),
+            updated_at=stored.updated_at if stored is not None else self._clock(),
+        )
+
+    async def publish_equity(self) -> int:
+        """Publish an ``equity`` event for each account someone listens to whose equity moved
+        since the last one published; returns how many were published."""
+        listened = self.events.listened_accounts("equity")
+        if listened is not None and not listened:
+            return 0
+        now = self._clock()
+        async with self.store.read() as tx:
+            held = await tx.positions(None)
+            accounts = listened if listened is not None else {p.account for p in held}
+            stored = {account: await tx.account(account) for account in sorted(accounts)}
+        by_account: dict[str, list[Position]] = {account: [] for account in stored}
+        for position in held:
+            if position.account in by_account:
+                by_account[position.account].append(position)
+        published = 0
+        for account, positions in by_account.items():
+            summary = self._summary(account, stored[account], self._valued(positions, now))
+            if self._published_equity.get(account) != summary.equity:
+                self._published_equity[account] = summary.equity
+                self._publish("equity", summary, "valued", now)
+                published += 1
+        return published
+
+    # -- events
+
+    def _publish(
+        self, kind: EventKind, subject: Order | Execution | Position | AccountSummary, action: str, at: datetime
+    ) -> None:
+        self.events.publish(BrokerEvent(kind=kind, account=subject.account, subject=subject, time=at, action=action))
+
+    async def _published(self, order: Order, action: str, fill: Fill | None) -> None:
+        """Publish what a committed change did: the order, and for a fill its execution, the
+        position it moved and the account's new equity."""
+        at = order.updated_at
+        self._publish("order", order, action, at)
+        if fill is None:
+            return
+        self._publish("execution", fill.execution, "filled", at)
+        self._publish("position", fill.position, "filled", at)
+        listened = self.events.listened_accounts("equity")
+        if listened is None or order.account in listened:
+            async with self.store.read() as tx:
+                held = await tx.positions(order.account)
+            summary = self._summary(order.account, fill.account, self._valued(held, at))
+            self._published_equity[order.account] = summary.equity
+            self._publish("equity", summary, "filled", at)
+
+    async def health(self) -> dict[str, object]:
+        """Facts for the module's health report; raises when the database cannot be read."""
+        async with self.store.read() as tx:
+            count = await tx.count_orders()
+        return {"orders": count, "instruments": len(self.instruments), "database": self.store.backend}

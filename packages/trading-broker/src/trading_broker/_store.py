@@ -1,13 +1,53 @@
-"""Where orders live. The service talks to the :class:`OrderStore` protocol only, so a durable
-store is one more implementation, chosen by the module, with no change to the service."""
+"""Durable storage of the broker's state in SQLite or PostgreSQL, one implementation for both.
+
+Every change happens in a :meth:`BrokerStore.write` transaction that is committed before the
+service answers, so an acknowledged order is on disk. Concurrent writers, in one process or in
+several worker processes sharing a database, are kept apart by locks:
+
+- PostgreSQL: rows are read ``FOR UPDATE`` before they are changed (an order, then its account,
+  then the account's position), so two workers never both fill one order or both move one
+  position from the same starting point;
+- SQLite: a write transaction takes the database's write lock at ``BEGIN IMMEDIATE``, and in one
+  process writers queue on an asyncio lock instead of polling the file lock.
+
+Each updated row also carries a version that the ``UPDATE`` checks, so a write based on a stale
+read is refused rather than lost even if a lock were missing.
+"""
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass
-from typing import Protocol
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
-from ._models import Order, OrderStatus
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from . import _migrate
+from ._auth import StoredKey
+from ._database import WRITE_OPTION, create_engine, describe, normalize_url
+from ._models import Account, Execution, Order, OrderStatus, Position
+from ._rows import (
+    account_from_row,
+    account_row,
+    execution_from_row,
+    execution_row,
+    key_from_row,
+    key_row,
+    order_from_json,
+    order_from_row,
+    order_row,
+    order_to_json,
+    position_from_row,
+    position_row,
+)
+from ._tables import accounts, api_keys, executions, idempotency_keys, metadata, orders, positions
 
 
 @dataclass(frozen=True)
@@ -22,76 +62,285 @@ class IdempotencyRecord:
     """The order as it was answered the first time."""
 
 
-class OrderStore(Protocol):
-    """Storage of orders and idempotency records. Each method is one atomic step."""
+class StaleWrite(Exception):
+    """A row changed since it was read: the write was refused, nothing was stored."""
 
-    async def open(self) -> None:
-        """Acquire resources (connections, files); called once at start-up."""
 
-    async def close(self) -> None:
-        """Release what :meth:`open` acquired; called once at shutdown."""
+class DuplicateIdempotencyKey(Exception):
+    """Another transaction stored this idempotency key first; retry to replay its answer."""
 
-    async def add(self, order: Order, idempotency: IdempotencyRecord | None = None) -> None:
-        """Store a new order, and with it the idempotency record that answers its retries."""
 
-    async def save(self, order: Order) -> None:
-        """Store the new state of an order already added."""
+class Transaction:
+    """Reads and writes inside one database transaction (see :meth:`BrokerStore.write`)."""
 
-    async def get(self, order_id: str) -> Order | None:
-        """The order with this id, whatever its account; ``None`` when there is none."""
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._dialect = connection.dialect.name
 
-    async def orders(self, account: str, status: OrderStatus | None = None) -> list[Order]:
-        """The account's orders, oldest first, optionally only those with ``status``."""
+    # -- orders
+
+    async def order(
+        self, order_id: str, *, account: str | None = None, lock: bool = False, skip_locked: bool = False
+    ) -> Order | None:
+        """The order with this id (of ``account`` when given). ``lock`` holds its row until the end
+        of the transaction; ``skip_locked`` answers ``None`` for a row another transaction holds."""
+        query = select(orders).where(orders.c.id == order_id)
+        if account is not None:
+            query = query.where(orders.c.account == account)
+        if lock or skip_locked:
+            query = query.with_for_update(skip_locked=skip_locked)
+        row = (await self._connection.execute(query)).mappings().first()
+        if row is None:
+            return None
+        found = await self._connection.execute(
+            select(executions).where(executions.c.order_id == order_id).order_by(executions.c.seq)
+        )
+        return order_from_row(row, [execution_from_row(e) for e in found.mappings()])
+
+    async def orders(self, account: str | None, status: OrderStatus | None = None) -> list[Order]:
+        """Orders of ``account`` (``None``: every account), oldest first, optionally of one ``status``."""
+        query = select(orders).order_by(orders.c.seq)
+        if account is not None:
+            query = query.where(orders.c.account == account)
+        if status is not None:
+            query = query.where(orders.c.status == status.value)
+        rows = (await self._connection.execute(query)).mappings().all()
+        if not rows:
+            return []
+        wanted = select(executions).order_by(executions.c.seq)
+        if account is not None:
+            wanted = wanted.where(executions.c.account == account)
+        if status is not None:
+            ids = select(orders.c.id).where(orders.c.status == status.value)
+            if account is not None:
+                ids = ids.where(orders.c.account == account)
+            wanted = wanted.where(executions.c.order_id.in_(ids))
+        by_order: dict[str, list[Execution]] = {}
+        for row in (await self._connection.execute(wanted)).mappings():
+            by_order.setdefault(row["order_id"], []).append(execution_from_row(row))
+        return [order_from_row(row, by_order.get(row["id"], [])) for row in rows]
+
+    async def insert_order(self, order: Order) -> None:
+        await self._connection.execute(orders.insert().values(**order_row(order)))
+        if order.executions:
+            await self._connection.execute(executions.insert(), [execution_row(e) for e in order.executions])
+
+    async def update_order(self, order: Order, new_executions: Iterable[Execution] = ()) -> Order:
+        """Store ``order``'s new state; :class:`StaleWrite` when the stored version is not ``order.version``.
+        Returns the order with its new version."""
+        values = order_row(order)
+        values["version"] = order.version + 1
+        result = await self._connection.execute(
+            update(orders).where(orders.c.id == order.id, orders.c.version == order.version).values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleWrite(f"order {order.id} changed since it was read")
+        added = list(new_executions)
+        if added:
+            await self._connection.execute(executions.insert(), [execution_row(e) for e in added])
+        order.version += 1
+        return order
+
+    async def count_orders(self) -> int:
+        return int((await self._connection.execute(select(func.count()).select_from(orders))).scalar_one())
+
+    # -- executions
+
+    async def executions(
+        self, account: str, *, order_id: str | None = None, symbol: str | None = None
+    ) -> list[Execution]:
+        """The account's executions, oldest first, optionally of one order or one symbol."""
+        query = select(executions).where(executions.c.account == account).order_by(executions.c.seq)
+        if order_id is not None:
+            query = query.where(executions.c.order_id == order_id)
+        if symbol is not None:
+            query = query.where(executions.c.symbol == symbol)
+        return [execution_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+
+    # -- accounts
+
+    async def account(self, account_id: str, *, lock: bool = False) -> Account | None:
+        query = select(accounts).where(accounts.c.id == account_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._connection.execute(query)).mappings().first()
+        return account_from_row(row) if row is not None else None
+
+    async def lock_account(self, account_id: str, *, initial_balance: float, now: datetime) -> Account:
+        """The account's row, created with ``initial_balance`` if new, locked until the end of the
+        transaction: every fill of an account goes through here first, so fills of one account
+        (and the positions they move) are serialised across processes."""
+        row = Account(account_id, initial_balance, 0.0, now, now)
+        await self._connection.execute(self._insert_ignore(accounts, account_row(row), ["id"]))
+        found = await self.account(account_id, lock=True)
+        assert found is not None, "the row was inserted or already there"
+        return found
+
+    async def save_account(self, account: Account) -> Account:
+        values = account_row(account)
+        values["version"] = account.version + 1
+        result = await self._connection.execute(
+            update(accounts).where(accounts.c.id == account.id, accounts.c.version == account.version).values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleWrite(f"account {account.id} changed since it was read")
+        return replace(account, version=account.version + 1)
+
+    # -- positions
+
+    async def position(self, account: str, symbol: str) -> Position | None:
+        """The account's position in ``symbol`` (flat ones included); lock the account first."""
+        query = select(positions).where(positions.c.account == account, positions.c.symbol == symbol)
+        row = (await self._connection.execute(query)).mappings().first()
+        return position_from_row(row) if row is not None else None
+
+    async def positions(self, account: str | None, *, open_only: bool = True) -> list[Position]:
+        """Positions of ``account`` (``None``: every account) by symbol; flat ones only if asked."""
+        query = select(positions).order_by(positions.c.account, positions.c.symbol)
+        if account is not None:
+            query = query.where(positions.c.account == account)
+        if open_only:
+            query = query.where(positions.c.quantity != 0)
+        return [position_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+
+    async def save_position(self, position: Position, *, new: bool) -> Position:
+        values = position_row(position)
+        if new:
+            values["version"] = 0
+            await self._connection.execute(positions.insert().values(**values))
+            return replace(position, version=0)
+        values["version"] = position.version + 1
+        result = await self._connection.execute(
+            update(positions)
+            .where(
+                positions.c.account == position.account,
+                positions.c.symbol == position.symbol,
+                positions.c.version == position.version,
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleWrite(f"position {position.account}/{position.symbol} changed since it was read")
+        return replace(position, version=position.version + 1)
+
+    # -- idempotency keys
 
     async def idempotency(self, account: str, key: str) -> IdempotencyRecord | None:
-        """The record stored for ``key`` by ``account``; keys of other accounts are not seen."""
+        query = select(idempotency_keys).where(idempotency_keys.c.account == account, idempotency_keys.c.key == key)
+        row = (await self._connection.execute(query)).mappings().first()
+        if row is None:
+            return None
+        return IdempotencyRecord(account, key, row["fingerprint"], order_from_json(row["response"]))
 
-    async def count(self) -> int:
-        """How many orders are stored, over all accounts."""
+    async def insert_idempotency(self, record: IdempotencyRecord, now: datetime) -> None:
+        """Store the first answer for a key; :class:`DuplicateIdempotencyKey` when another
+        transaction stored the key first (the caller's transaction is then spoilt: retry it)."""
+        values = {
+            "account": record.account,
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "order_id": record.order.id,
+            "response": order_to_json(record.order),
+            "created_at": now,
+        }
+        try:
+            await self._connection.execute(idempotency_keys.insert().values(**values))
+        except IntegrityError as exc:
+            raise DuplicateIdempotencyKey(record.key) from exc
+
+    # -- API keys
+
+    async def insert_api_key(self, key: StoredKey) -> None:
+        await self._connection.execute(api_keys.insert().values(**key_row(key)))
+
+    async def api_key(self, key_id: str) -> StoredKey | None:
+        row = (await self._connection.execute(select(api_keys).where(api_keys.c.id == key_id))).mappings().first()
+        return key_from_row(row) if row is not None else None
+
+    async def api_keys(self, account: str | None = None) -> list[StoredKey]:
+        query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)
+        if account is not None:
+            query = query.where(api_keys.c.account == account)
+        return [key_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+
+    async def revoke_api_key(self, key_id: str, at: datetime) -> StoredKey | None:
+        """Mark the key revoked (once; a second revocation keeps the first time)."""
+        await self._connection.execute(
+            update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=at)
+        )
+        return await self.api_key(key_id)
+
+    # --
+
+    def _insert_ignore(self, table: Any, values: Mapping[str, Any], keys: list[str]) -> Any:
+        # Both databases spell "insert unless the key exists" ON CONFLICT DO NOTHING; SQLAlchemy
+        # offers it per dialect only.
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        return insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
 
 
-class MemoryOrderStore:
-    """Keeps orders in this process's memory: fast, and gone at exit.
+class BrokerStore:
+    """The broker's database: opened (and migrated) once, then read and written in transactions."""
 
-    Orders are copied in and out, so a caller that changes an order it holds changes nothing
-    stored until it calls :meth:`save`, as with a database.
-    """
+    def __init__(self, url: str | URL) -> None:
+        self.url = url if isinstance(url, URL) else normalize_url(url)
+        self._engine: AsyncEngine | None = None
+        self._write_lock: asyncio.Lock | None = None
 
-    def __init__(self) -> None:
-        self._orders: dict[str, Order] = {}
-        self._by_account: dict[str, list[str]] = {}
-        self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.url.get_backend_name()
+
+    def __repr__(self) -> str:
+        return f"BrokerStore({describe(self.url)!r})"
 
     async def open(self) -> None:
-        """Nothing to acquire: memory is ready."""
+        """Connect, and bring the schema to this release's revision."""
+        if self._engine is not None:
+            return
+        engine = create_engine(self.url)
+        try:
+            await _migrate.upgrade(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        self._engine = engine
+        self._write_lock = asyncio.Lock() if self.backend == "sqlite" else None
 
     async def close(self) -> None:
-        """Nothing to release; the data stays until the store is dropped."""
+        """Close every connection."""
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.dispose()
 
-    async def add(self, order: Order, idempotency: IdempotencyRecord | None = None) -> None:
-        if order.id in self._orders:
-            raise ValueError(f"order {order.id} is already stored")
-        self._orders[order.id] = copy.deepcopy(order)
-        self._by_account.setdefault(order.account, []).append(order.id)
-        if idempotency is not None:
-            self._idempotency[(idempotency.account, idempotency.key)] = copy.deepcopy(idempotency)
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("the broker store is not open: call open() first (the module's lifespan does)")
+        return self._engine
 
-    async def save(self, order: Order) -> None:
-        if order.id not in self._orders:
-            raise KeyError(f"order {order.id} is not stored")
-        self._orders[order.id] = copy.deepcopy(order)
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Transaction]:
+        """A transaction that changes state: committed when the block ends, rolled back on error."""
+        guard: AbstractAsyncContextManager[Any] = self._write_lock if self._write_lock is not None else nullcontext()
+        async with guard, self.engine.connect() as connection:
+            connection = await connection.execution_options(**{WRITE_OPTION: True})
+            async with connection.begin():
+                yield Transaction(connection)
 
-    async def get(self, order_id: str) -> Order | None:
-        order = self._orders.get(order_id)
-        return copy.deepcopy(order) if order is not None else None
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Transaction]:
+        """A read-only transaction: one consistent view of the data, no locks taken."""
+        async with self.engine.connect() as connection:
+            if self.backend == "postgresql":
+                # One snapshot for the whole transaction, so orders and their executions agree.
+                connection = await connection.execution_options(isolation_level="REPEATABLE READ")
+            async with connection.begin():
+                yield Transaction(connection)
 
-    async def orders(self, account: str, status: OrderStatus | None = None) -> list[Order]:
-        orders = (self._orders[i] for i in self._by_account.get(account, ()))
-        return [copy.deepcopy(o) for o in orders if status is None or o.status is status]
-
-    async def idempotency(self, account: str, key: str) -> IdempotencyRecord | None:
-        record = self._idempotency.get((account, key))
-        return copy.deepcopy(record) if record is not None else None
-
-    async def count(self) -> int:
-        return len(self._orders)
+    async def reset(self) -> None:
+        """Delete every row (the schema stays): for tests and benchmarks."""
+        async with self.write() as tx:
+            for table in reversed(metadata.sorted_tables):
+                await tx._connection.execute(delete(table))

@@ -7,7 +7,8 @@ TradingView's UDF protocol.
 """
 
 from ._csv import CsvMarket
-from ._errors import DatafeedError, DataFileError, InvalidParameter, UnknownSymbol
+from ._errors import DatafeedError, DataFileError, InvalidParameter, UnknownGroup, UnknownSymbol
+from ._marks import Mark, TimescaleMark
 from ._models import Bar, MarketData, Quote, SymbolInfo
 from ._module import DatafeedModule
 from ._resolutions import RESOLUTIONS, Resolution, parse_resolution
@@ -29,6 +30,7 @@ __all__ = [
     "DatafeedSettings",
     "History",
     "InvalidParameter",
+    "Mark",
     "MarketData",
     "Quote",
     "QuoteResult",
@@ -36,6 +38,8 @@ __all__ = [
     "SimulatedMarket",
     "SimulatedSymbol",
     "SymbolInfo",
+    "TimescaleMark",
+    "UnknownGroup",
     "UnknownSymbol",
     "__version__",
     "parse_resolution",

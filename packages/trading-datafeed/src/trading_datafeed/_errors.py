@@ -15,6 +15,14 @@ class UnknownSymbol(DatafeedError):
         self.symbol = symbol
 
 
+class UnknownGroup(DatafeedError):
+    """No symbol belongs to the group (an exchange) asked for."""
+
+    def __init__(self, group: str, groups: list[str]) -> None:
+        super().__init__(f"unknown group {group!r}; groups: {', '.join(groups)}")
+        self.group = group
+
+
 class InvalidParameter(DatafeedError):
     """A request parameter has a value the feed cannot serve."""
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from trading_core import Module, ModuleContext
+from trading_core.streams import StreamHub
 
 from ._cors import CorsPolicy
 from ._csv import CsvMarket
@@ -42,6 +43,8 @@ class DatafeedModule(Module):
             market = CsvMarket(settings.csv_dir) if settings.csv_dir is not None else SimulatedMarket()
         self.service = DatafeedService(market, clock=clock, max_bars=settings.max_bars)
         self.cors = CorsPolicy.from_origins(settings.cors_origins)
+        self.stream_hubs: list[StreamHub] = []
+        """The stream endpoints of the API versions served, for health reports and shutdown."""
 
     @property
     def datafeed_settings(self) -> DatafeedSettings:
@@ -55,8 +58,20 @@ class DatafeedModule(Module):
         if isinstance(market, CsvMarket):
             # Reading files blocks; keep the event loop free for other modules starting up.
             await asyncio.to_thread(market.load)
-        yield
+        try:
+            yield
+        finally:
+            # Whatever the server did with the open sockets, no feed outlives the module.
+            await asyncio.gather(*(hub.close() for hub in self.stream_hubs))
 
     async def health(self) -> dict[str, Any]:
         symbols = len(self.service.market.symbols())
-        return {"status": "ok" if symbols else "degraded", "source": self.service.market.kind, "symbols": symbols}
+        return {
+            "status": "ok" if symbols else "degraded",
+            "source": self.service.market.kind,
+            "symbols": symbols,
+            "streams": {
+                "connections": sum(hub.connections for hub in self.stream_hubs),
+                "feeds": sum(len(hub.feeds()) for hub in self.stream_hubs),
+            },
+        }

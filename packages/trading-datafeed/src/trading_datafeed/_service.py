@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from ._errors import InvalidParameter, UnknownSymbol
+from ._errors import InvalidParameter, UnknownGroup, UnknownSymbol
+from ._marks import LOOKBACK, Mark, TimescaleMark, big_moves, quarters
 from ._models import Bar, MarketData, Quote, SymbolInfo
 from ._resolutions import RESOLUTIONS, Resolution, parse_resolution
 
@@ -60,6 +63,26 @@ class DatafeedService:
                 return info
         raise UnknownSymbol(name)
 
+    def series(self, symbol: str, resolution: str) -> tuple[SymbolInfo, Resolution]:
+        """The symbol and resolution named, when the symbol is served at that resolution."""
+        info = self.symbol(symbol)
+        parsed = parse_resolution(resolution)
+        if not info.supports(parsed):
+            supported = ", ".join(r.code for r in info.resolutions)
+            raise InvalidParameter(
+                "resolution", f"resolution {resolution!r} is not served for {info.ticker}; served: {supported}"
+            )
+        return info, parsed
+
+    def group(self, name: str | None) -> list[SymbolInfo]:
+        """The symbols of an exchange (any case), or every symbol for ``None``."""
+        if name is None:
+            return list(self.market.symbols())
+        found = [s for s in self.market.symbols() if s.exchange.upper() == name.strip().upper()]
+        if not found:
+            raise UnknownGroup(name, self.exchanges())
+        return found
+
     def search(self, query: str, *, type: str = "", exchange: str = "", limit: int = 30) -> list[SymbolInfo]:
         """Symbols whose ticker or description contains ``query``, tickers starting with it first."""
         needle = query.strip().upper()
@@ -78,13 +101,7 @@ class DatafeedService:
     ) -> History:
         """Bars stamped in ``[start, end)``; with ``countback``, the ``countback`` bars before ``end``
         whatever ``start`` says. At most :attr:`max_bars` bars, the latest ones."""
-        info = self.symbol(symbol)
-        parsed = parse_resolution(resolution)
-        if not info.supports(parsed):
-            supported = ", ".join(r.code for r in info.resolutions)
-            raise InvalidParameter(
-                "resolution", f"resolution {resolution!r} is not served for {info.ticker}; served: {supported}"
-            )
+        info, parsed = self.series(symbol, resolution)
         if countback is not None:
             if countback < 1:
                 raise InvalidParameter("countback", "countback must be 1 or more")
@@ -119,3 +136,54 @@ class DatafeedService:
             error = None if quote is not None else f"no data for {info.ticker}"
             results.append(QuoteResult(name, info, quote, error))
         return results
+
+    def marks(self, symbol: str, *, start: int, end: int) -> list[Mark]:
+        """The symbol's big daily moves stamped in ``[start, end)`` (the latest :attr:`max_bars` days)."""
+        info = self.symbol(symbol)
+        _check_range(start, end)
+        day = RESOLUTIONS["1D"]
+        if not info.supports(day):
+            return []
+        now = self._clock()
+        inside = self.market.bars(info.ticker, day, end=end, start=start, limit=self.max_bars, now=now)
+        if not inside:
+            return []
+        # The days before the range, however far back they are, so a day's mark does not depend
+        # on the range the chart asked for.
+        before = self.market.bars(info.ticker, day, end=inside[0].time, start=None, limit=LOOKBACK + 1, now=now)
+        return big_moves(info.ticker, before + inside, start=start, end=end)
+
+    def timescale_marks(self, symbol: str, *, start: int, end: int) -> list[TimescaleMark]:
+        """A mark at the start of each quarter in ``[start, end)``, with the quarter's change."""
+        info = self.symbol(symbol)
+        _check_range(start, end)
+        month = RESOLUTIONS["1M"]
+        if not info.supports(month):
+            return []
+        # From the quarter before the range, to measure the first quarter's change from its close.
+        begin = datetime.fromtimestamp(max(start, 0), UTC)
+        quarter_month = (begin.month - 1) // 3 * 3 + 1
+        year, first_month = (begin.year, quarter_month - 3) if quarter_month > 3 else (begin.year - 1, 10)
+        since = int(datetime(year, first_month, 1, tzinfo=UTC).timestamp())
+        months = self.market.bars(info.ticker, month, end=end, start=since, limit=self.max_bars, now=self._clock())
+        return quarters(info.ticker, months, start=start, end=end)
+
+    async def live_bars(self, ticker: str, resolution: Resolution, *, interval: float) -> AsyncIterator[Bar]:
+        """The bar forming now (for a file, its last bar), every ``interval`` seconds."""
+        while True:
+            now = self._clock()
+            bars = self.market.bars(ticker, resolution, end=int(now) + 1, start=None, limit=1, now=now)
+            if bars:
+                yield bars[-1]
+            await asyncio.sleep(interval)
+
+    async def live_quotes(self, names: list[str], *, interval: float) -> AsyncIterator[list[QuoteResult]]:
+        """The quotes of ``names``, every ``interval`` seconds."""
+        while True:
+            yield self.quotes(names)
+            await asyncio.sleep(interval)
+
+
+def _check_range(start: int, end: int) -> None:
+    if start >= end:
+        raise InvalidParameter("from", f"'from' ({start}) must be earlier than 'to' ({end})")

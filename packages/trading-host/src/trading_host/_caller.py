@@ -30,7 +30,7 @@ def api_key(scope: Scope) -> str | None:
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
     key = _header(scope, b"x-api-key")
-    return key.strip() or None if key is not None else None
+    return (key.strip() or None) if key is not None else None
 
 
 def key_digest(key: str) -> str:
@@ -55,9 +55,11 @@ class CallerKey:
         name = name.strip()
         if kind not in ("header", "cookie") or not name:
             raise ValueError(f"{spec!r} is not a caller attribute; write 'api_key', 'header:<name>' or 'cookie:<name>'")
-        if kind == "header" and shown and name.lower() in SECRET_HEADERS:
+        if kind == "cookie":
+            return cls("cookie", name)
+        if shown and name.lower() in SECRET_HEADERS:
             raise ValueError(f"header {name!r} carries a secret that would be shown in the metrics; use 'api_key'")
-        return cls(kind, name.lower() if kind == "header" else name)
+        return cls("header", name.lower())
 
     def value(self, scope: Scope) -> str | None:
         """The attribute's value for this request, ``None`` when the caller does not send it.
@@ -67,7 +69,7 @@ class CallerKey:
             return key_digest(key) if key is not None else None
         if self.kind == "header":
             found = _header(scope, self.name.encode("latin-1"))
-            return found.strip() or None if found is not None else None
+            return (found.strip() or None) if found is not None else None
         cookies = _header(scope, b"cookie")
         if cookies is None:
             return None

@@ -4,52 +4,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from trading_core import ModuleApi
 
 from ._config import load_config
 from ._discovery import Installed, discover
-from ._dispatch import Mount, NotServed, VersionRoutes
+from ._dispatch import Mount, NotServed
+from ._docs import docs_routes as _docs_routes
 from ._matrix import CORE, Plan, resolve
-from ._openapi import Part, merge_openapi, module_openapi
+from ._openapi import Part, merge_openapi
 from ._runtime import Runtime
+from ._serving import Serving
 
-
-def _docs_routes(base: str, title: str, document: Callable[[], dict[str, Any]]) -> list[BaseRoute]:
-    """``{base}/openapi.json``, ``{base}/docs`` and ``{base}/redoc``, honouring the root path."""
-    openapi_path = f"{base}/openapi.json"
-
-    async def openapi(request: Request) -> Response:
-        root_path = request.scope.get("root_path", "")
-        body = document()
-        if root_path:
-            body = {**body, "servers": [{"url": root_path}]}
-        return JSONResponse(body)
-
-    async def swagger(request: Request) -> Response:
-        url = request.scope.get("root_path", "") + openapi_path
-        return get_swagger_ui_html(openapi_url=url, title=f"{title} - Swagger UI")
-
-    async def redoc(request: Request) -> Response:
-        url = request.scope.get("root_path", "") + openapi_path
-        return get_redoc_html(openapi_url=url, title=f"{title} - ReDoc")
-
-    label = base.strip("/").replace("/", ":")
-    return [
-        Route(openapi_path, openapi, methods=["GET"], include_in_schema=False, name=f"{label}:openapi"),
-        Route(f"{base}/docs", swagger, methods=["GET"], include_in_schema=False, name=f"{label}:docs"),
-        Route(f"{base}/redoc", redoc, methods=["GET"], include_in_schema=False, name=f"{label}:redoc"),
-    ]
+if TYPE_CHECKING:
+    from ._metrics import Metrics
 
 
 class AppFactory:
@@ -69,10 +43,13 @@ class AppFactory:
         *,
         environ: Mapping[str, str] | None = None,
         installed: Installed | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._config = config
         self._environ = environ
         self._installed = installed
+        self._clock = clock
+        self._metrics: Metrics | None = None
         self.runtime = Runtime()
 
     @property
@@ -100,7 +77,17 @@ class AppFactory:
             "api_prefix": api_prefix,
         }
         loaded = load_config(self._config, environ=self._environ, overrides=overrides)
-        return resolve(loaded, self.installed, module_versions=module_versions, load=load)
+        return resolve(loaded, self.installed, module_versions=module_versions, load=load, clock=self._clock)
+
+    def metrics(self, plan: Plan) -> Metrics | None:
+        """The metrics of this factory's apps (one registry for all), or ``None`` when switched off."""
+        if not plan.metrics.enabled:
+            return None
+        if self._metrics is None:
+            from ._metrics import Metrics  # imports prometheus-client, which apps without metrics skip
+
+            self._metrics = Metrics(plan.metrics, plan.clock)
+        return self._metrics
 
     def create_app(
         self,
@@ -132,15 +119,19 @@ class AppFactory:
         return app
 
     def routes(self, plan: Plan, *, title: str = "Trading API") -> list[BaseRoute]:
-        """The routes that serve ``plan``: one dispatcher, the docs, and the not-served 404."""
+        """The routes that serve ``plan``: one dispatcher, the docs, ``/metrics``, the modules'
+        documents, and the not-served 404."""
         plan.raise_for_problems()
         apis: dict[tuple[str, str], ModuleApi] = {}
         for key, resolved in plan.versions.items():
             assert resolved.api is not None, "resolve the plan with load=True"
             apis[key] = self.runtime.api(resolved.api, plan.module_settings.get(resolved.module, {}))
         self.runtime.publish(plan.mounted())
+        self.runtime.platform.clock = plan.clock
+        serving = Serving(plan, self.metrics(plan))
 
         targets: dict[str, tuple[ASGIApp, Mount]] = {}
+        routers: dict[str, ASGIApp] = {}
         docs: list[BaseRoute] = []
         if plan.standalone is not None:
             module, version = plan.standalone
@@ -148,28 +139,52 @@ class AppFactory:
             if module != CORE:
                 layout.update({f"/{CORE}/{v}": (CORE, v) for m, v in plan.versions if m == CORE})
             for prefix, (m, v) in layout.items():
-                targets[prefix] = (apis[(m, v)], Mount(None, m, v, prefix))
-                docs += _docs_routes(prefix, f"{title}: {m} {v}", cache(lambda api=apis[(m, v)]: module_openapi(api)))
+                mount = Mount(None, m, v, prefix)
+                targets[prefix] = (serving.target(apis[(m, v)], mount), mount)
+                routers[prefix] = apis[(m, v)]
+
+                def build(deprecated: frozenset[tuple[str, str]], key: tuple[str, str] = (m, v)) -> dict[str, Any]:
+                    return serving.module_document(apis[key], key in deprecated)
+
+                docs += _docs_routes(prefix, f"{title}: {m} {v}", serving.document([(m, v)], build))
             served: dict[str, Any] = dict(layout.values())
             # The docs live below the module's own prefix (/v1/docs), so they must be matched
             # before the dispatcher hands everything under /v1 to the module.
-            return [*docs, VersionRoutes(targets), NotServed("", {"standalone": served})]
+            return [
+                *docs,
+                serving.dispatcher(targets, routers),
+                *serving.routes(),
+                NotServed("", serving.served({"standalone": served})),
+            ]
 
         for global_version, row in plan.rows.items():
             base = f"{plan.api_prefix}/{global_version}"
             for module, version in row.items():
                 prefix = f"{base}/{module}"
-                targets[prefix] = (apis[(module, version)], Mount(global_version, module, version, prefix))
+                mount = Mount(global_version, module, version, prefix)
+                targets[prefix] = (serving.target(apis[(module, version)], mount), mount)
+                routers[prefix] = apis[(module, version)]
 
             def document(
-                base: str = base, row: dict[str, str] = row, global_version: str = global_version
+                deprecated: frozenset[tuple[str, str]],
+                base: str = base,
+                row: dict[str, str] = row,
+                global_version: str = global_version,
             ) -> dict[str, Any]:
-                parts = [Part(m, f"{base}/{m}", module_openapi(apis[(m, v)])) for m, v in row.items()]
+                parts = [
+                    Part(m, f"{base}/{m}", serving.module_document(apis[(m, v)], (m, v) in deprecated))
+                    for m, v in row.items()
+                ]
                 description = ", ".join(f"{m} {v}" for m, v in row.items())
                 return merge_openapi(parts, title=title, version=global_version, description=description)
 
-            docs += _docs_routes(base, f"{title} {global_version}", cache(document))
-        return [VersionRoutes(targets), *docs, NotServed(plan.api_prefix, {"global_versions": plan.rows})]
+            docs += _docs_routes(base, f"{title} {global_version}", serving.document(row.items(), document))
+        return [
+            serving.dispatcher(targets, routers),
+            *docs,
+            *serving.routes(),
+            NotServed(plan.api_prefix, serving.served({"global_versions": plan.rows})),
+        ]
 
 
 def embed(

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import ValidationError
 
-from trading_core import ENTRY_POINT_GROUP, Module, ModuleApi, MountedVersion, check_api_class, parse_version
+from trading_core import (
+    ENTRY_POINT_GROUP,
+    Lifecycle,
+    Module,
+    ModuleApi,
+    MountedVersion,
+    check_api_class,
+    parse_version,
+)
 
-from ._config import LoadedConfig
+from ._caller import CallerKey
+from ._clock import Clock
+from ._config import LoadedConfig, MetricsConfig, RolloutConfig
 from ._discovery import Installed, Provider
+from ._lifecycle import check_guides, resolve_lifecycles
 from ._problems import ConfigError, Problem
 
 CORE = "core"
@@ -45,6 +57,13 @@ class Plan:
     """(module, version) served alone under ``/{version}`` (standalone mode)."""
     versions: dict[tuple[str, str], ResolvedVersion] = field(default_factory=dict)
     module_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lifecycles: dict[tuple[str, str], Lifecycle] = field(default_factory=dict)
+    """The lifecycle of every installed (module, version) the configuration deprecates."""
+    after_sunset: str = "gone"
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    rollout: RolloutConfig | None = None
+    """The rollout alias, when one is configured (and valid)."""
+    clock: Callable[[], float] = field(default_factory=Clock)
     problems: list[Problem] = field(default_factory=list)
 
     def raise_for_problems(self) -> None:
@@ -63,10 +82,11 @@ class Plan:
         return sorted(names, key=lambda m: (m != CORE, m))
 
     def mounted(self) -> list[MountedVersion]:
-        """Every served module version with the global versions it appears in."""
+        """Every served module version with the global versions it appears in and its lifecycle."""
         result = []
         for (module, version), resolved in sorted(self.versions.items(), key=lambda kv: (kv[0][0] != CORE, kv[0])):
             globals_ = tuple(g for g in self.serve if self.rows.get(g, {}).get(module) == version)
+            lifecycle = self.lifecycles.get((module, version))
             result.append(
                 MountedVersion(
                     module=module,
@@ -74,9 +94,23 @@ class Plan:
                     distribution=resolved.provider.distribution,
                     distribution_version=resolved.provider.distribution_version,
                     global_versions=globals_,
+                    status="stable" if lifecycle is None else "deprecated",
+                    lifecycle=lifecycle,
                 )
             )
         return result
+
+    def docs_folders(self) -> dict[str, Traversable]:
+        """The documents folder of every served module that ships one."""
+        folders = {}
+        for module in self.modules():
+            try:
+                folder = self.module_class(module).docs_folder()
+            except KeyError:
+                continue
+            if folder is not None:
+                folders[module] = folder
+        return folders
 
 
 def _install_hint(module: str) -> str:
@@ -96,13 +130,25 @@ def _newest_not_after(versions: list[str], global_version: str) -> str | None:
 
 
 class _Resolver:
-    def __init__(self, loaded: LoadedConfig, installed: Installed, module_versions: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        installed: Installed,
+        module_versions: Mapping[str, str],
+        clock: Callable[[], float] | None,
+    ) -> None:
         self.loaded = loaded
         self.module_versions = dict(module_versions)
         self.config = loaded.config
         self.installed = installed
         self.available = installed.modules()
-        self.plan = Plan(api_prefix=loaded.config.api_prefix, problems=list(loaded.problems))
+        self.plan = Plan(
+            api_prefix=loaded.config.api_prefix,
+            after_sunset=loaded.config.after_sunset,
+            metrics=loaded.config.metrics,
+            clock=clock if clock is not None else Clock(loaded.config.now),
+            problems=list(loaded.problems),
+        )
 
     def problem(self, code: str, message: str, fix: str) -> None:
         self.plan.problems.append(Problem(code, message, fix))
@@ -124,6 +170,9 @@ class _Resolver:
         if load:
             self.check_module_classes()
             self.check_settings()
+        self.check_lifecycles(load)
+        self.check_metrics()
+        self.check_rollout()
         return self.plan
 
     def enabled_modules(self) -> list[str]:
@@ -360,6 +409,103 @@ class _Resolver:
                     )
             self.plan.module_settings[module] = dict(table)
 
+    def check_lifecycles(self, load: bool) -> None:
+        plan = self.plan
+        plan.lifecycles = resolve_lifecycles(self.loaded, self.available, plan.problems)
+        served = {key: lc for key, lc in plan.lifecycles.items() if key in plan.versions}
+        if load:
+            check_guides(served, plan.docs_folders(), self.loaded, plan.problems)
+        if self.config.after_sunset != "refuse":
+            return
+        now = plan.clock()
+        for (module, version), lifecycle in served.items():
+            if lifecycle.status_at(now) == "sunset":
+                where = self.loaded.source(f"lifecycle.{module}.{version}")
+                self.problem(
+                    "version-sunset",
+                    f"{module} {version} was sunset on {lifecycle.sunset} ([lifecycle.{module}.{version}] in {where}), "
+                    'and after_sunset = "refuse" refuses to serve it',
+                    f"serve {module} {lifecycle.successor} instead of {version} (change the matrix rows or the "
+                    'served global versions), or set after_sunset = "gone" to answer its requests with 410 Gone',
+                )
+
+    def check_metrics(self) -> None:
+        metrics = self.config.metrics
+        if not metrics.enabled:
+            return
+        try:
+            CallerKey.parse(metrics.client, shown=True)
+        except ValueError as exc:
+            self.problem(
+                "metrics-client-invalid",
+                f"[metrics] client in {self.loaded.source('metrics')}: {exc}",
+                "set [metrics] client to 'api_key', 'header:<name>' or 'cookie:<name>'",
+            )
+        for global_version in self.plan.serve:
+            base = f"{self.plan.api_prefix}/{global_version}"
+            if metrics.path == base or metrics.path.startswith(base + "/"):
+                self.problem(
+                    "metrics-path-taken",
+                    f"[metrics] path {metrics.path} in {self.loaded.source('metrics')} is under {base}, "
+                    f"where global version {global_version} is served",
+                    "choose a path outside the served global versions, for example /metrics",
+                )
+
+    def check_rollout(self) -> None:
+        rollout = self.config.rollout
+        if rollout is None:
+            return
+        where = f"[rollout] in {self.loaded.source('rollout')}"
+        before = len(self.plan.problems)
+        if self.plan.standalone is not None:
+            self.problem(
+                "rollout-standalone",
+                f"{where} picks among global versions, but a standalone service serves one module version",
+                "remove the [rollout] table from the standalone service's configuration, or serve the monolith",
+            )
+            return
+        if not _GLOBAL_VERSION.match(rollout.alias) or rollout.alias in self.config.matrix:
+            self.problem(
+                "rollout-alias-invalid",
+                f"{where}: alias {rollout.alias!r} "
+                + (
+                    "is a global version of the matrix"
+                    if rollout.alias in self.config.matrix
+                    else "cannot be a URL segment"
+                ),
+                "choose another alias, such as 'latest'",
+            )
+        try:
+            CallerKey.parse(rollout.key)
+        except ValueError as exc:
+            self.problem(
+                "rollout-key-invalid",
+                f"{where}: key: {exc}",
+                "set key to 'api_key', 'header:<name>' or 'cookie:<name>'",
+            )
+        unknown = [g for g in rollout.weights if g not in self.plan.serve]
+        if unknown or not rollout.weights:
+            served = ", ".join(self.plan.serve) or "none"
+            self.problem(
+                "rollout-version-not-served",
+                f"{where}: weights name {', '.join(unknown) or 'no version'}, "
+                f"but the served global versions are {served}",
+                "give weights only to served global versions, for example weights = { v1 = 90, v2 = 10 }",
+            )
+        elif sum(rollout.weights.values()) <= 0:
+            self.problem(
+                "rollout-weights-zero", f"{where}: every weight is 0", "give at least one version a positive weight"
+            )
+        if rollout.fallback is not None and rollout.fallback not in rollout.weights:
+            self.problem(
+                "rollout-fallback-invalid",
+                f"{where}: fallback {rollout.fallback} is not one of the weighted versions "
+                f"({', '.join(rollout.weights)})",
+                "set fallback to one of the versions in weights, or leave it out",
+            )
+        if len(self.plan.problems) == before:
+            self.plan.rollout = rollout
+
 
 def resolve(
     loaded: LoadedConfig,
@@ -367,8 +513,10 @@ def resolve(
     *,
     module_versions: Mapping[str, str] | None = None,
     load: bool = True,
+    clock: Callable[[], float] | None = None,
 ) -> Plan:
     """Resolve the configuration against the installed providers. ``module_versions`` overrides
     a module's version in every served global version. With ``load`` (the default) the enabled
-    entry points, and only those, are imported and checked against the contract."""
-    return _Resolver(loaded, installed, module_versions or {}).run(load)
+    entry points, and only those, are imported and checked against the contract. ``clock`` (Unix
+    seconds) replaces the configured one (real time, or real time from ``now``)."""
+    return _Resolver(loaded, installed, module_versions or {}, clock).run(load)

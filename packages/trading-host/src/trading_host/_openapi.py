@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.openapi.utils import get_openapi
 
-from trading_core import ModuleApi
+from trading_core import Lifecycle, ModuleApi
 
 _SCHEMA_REF = "#/components/schemas/"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -26,6 +26,19 @@ def module_openapi(api: ModuleApi, *, title: str | None = None) -> dict[str, Any
         routes=api.routes,
         tags=[{"name": module.name, "description": module.description}] if module.description else None,
     )
+
+
+def mark_deprecated(document: dict[str, Any], lifecycle: Lifecycle) -> dict[str, Any]:
+    """A copy of a module version's document with every operation ``deprecated: true`` and its
+    sunset date as ``x-sunset``, so spec tools and generated clients see the deprecation too."""
+    marked = copy.deepcopy(document)
+    for item in marked.get("paths", {}).values():
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is not None:
+                operation["deprecated"] = True
+                operation["x-sunset"] = lifecycle.sunset.isoformat()
+    return marked
 
 
 @dataclass(frozen=True)

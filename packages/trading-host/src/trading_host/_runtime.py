@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from trading_core import Module, ModuleApi, ModuleContext, MountedVersion, Platform
@@ -49,11 +50,9 @@ class Runtime:
             if index is None:
                 self.platform.mounted.append(item)
             else:
-                merged = tuple(dict.fromkeys(self.platform.mounted[index].global_versions + item.global_versions))
                 old = self.platform.mounted[index]
-                self.platform.mounted[index] = MountedVersion(
-                    old.module, old.version, old.distribution, old.distribution_version, merged, old.status
-                )
+                merged = tuple(dict.fromkeys(old.global_versions + item.global_versions))
+                self.platform.mounted[index] = replace(old, global_versions=merged)
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ._clock import Clock
+from ._config import load_config
+from ._contracts_cli import compat, diff
 from ._discovery import Installed, discover
 from ._factory import AppFactory
+from ._lifecycle import describe, lifecycle_json, resolve_lifecycles
 from ._matrix import Plan
+from ._multiprocess import multiprocess_metrics
 from ._problems import Problem
 
 cli = typer.Typer(
@@ -55,14 +61,23 @@ def _print_problems(problems: list[Problem]) -> None:
 
 
 @cli.command()
-def modules(json_output: JsonOption = False) -> None:
-    """List the installed modules: API versions, distribution and its version. Imports nothing."""
+def modules(config: ConfigOption = None, json_output: JsonOption = False) -> None:
+    """List the installed modules: API versions, distribution and its version, and each version's
+    lifecycle from the configuration. Imports nothing."""
     installed = discover()
     rows = _module_rows(installed)
+    loaded = load_config(config)
+    problems = list(loaded.problems)
+    lifecycles = resolve_lifecycles(loaded, installed.modules(), problems)
+    now = Clock(loaded.config.now)()
     if json_output:
         payload = {
             "modules": rows,
             "invalid_entry_points": [vars(bad) for bad in installed.bad],
+            "lifecycle": {
+                module: {v: lifecycle_json(lifecycles.get((module, v)), now) for v in versions}
+                for module, versions in installed.modules().items()
+            },
         }
         typer.echo(json.dumps(payload, indent=2))
         return
@@ -72,8 +87,14 @@ def modules(json_output: JsonOption = False) -> None:
     for row in rows:
         versions = ", ".join(row["versions"])
         typer.echo(f"{row['module']:<{width}}  {versions:<12}  {row['distribution']} {row['distribution_version']}")
+        for version in row["versions"]:
+            lifecycle = lifecycles.get((row["module"], version))
+            if lifecycle is not None:
+                typer.echo(f"{'':<{width}}    {version}: {describe(lifecycle, now)}")
     for bad in installed.bad:
         typer.echo(f"invalid entry point '{bad.name}' = '{bad.target}' in {bad.distribution}", err=True)
+    if problems:
+        _print_problems(problems)
 
 
 def _module_rows(installed: Installed) -> list[dict[str, Any]]:
@@ -99,12 +120,15 @@ def _module_rows(installed: Installed) -> list[dict[str, Any]]:
 
 
 def _plan_json(plan: Plan) -> dict[str, Any]:
-    def entry(module: str, version: str) -> dict[str, str]:
+    now = plan.clock()
+
+    def entry(module: str, version: str) -> dict[str, str | None]:
         provider = plan.versions[(module, version)].provider
         return {
             "version": version,
             "distribution": provider.distribution,
             "distribution_version": provider.distribution_version,
+            **lifecycle_json(plan.lifecycles.get((module, version)), now),
         }
 
     return {
@@ -139,7 +163,9 @@ def matrix(
         for global_version_name, row in data["global_versions"].items():
             typer.echo(f"{plan.api_prefix}/{global_version_name}")
             for module, info in row.items():
-                typer.echo(f"  {module:<12} {info['version']:<4} {info['distribution']} {info['distribution_version']}")
+                line = f"  {module:<12} {info['version']:<4} {info['distribution']} {info['distribution_version']}"
+                lifecycle = plan.lifecycles.get((module, info["version"]))
+                typer.echo(line if lifecycle is None else f"{line}  [{describe(lifecycle, plan.clock())}]")
         if plan.problems:
             _print_problems(plan.problems)
         elif check:
@@ -168,17 +194,21 @@ def serve(
     if plan.problems:
         _print_problems(plan.problems)
         raise typer.Exit(2)
-    from ._config import load_config
-
     server = load_config(environ=env).config.server
-    os.environ.update(env)
-    uvicorn.run(
-        "trading_host.main:app",
-        host=host or server.host,
-        port=port if port is not None else server.port,
-        workers=workers,
-        log_level=log_level,
-    )
+    # Several workers add up their metrics through files: prometheus-client's multiprocess mode.
+    with multiprocess_metrics(env, workers) if plan.metrics.enabled else nullcontext():
+        os.environ.update(env)
+        uvicorn.run(
+            "trading_host.main:app",
+            host=host or server.host,
+            port=port if port is not None else server.port,
+            workers=workers,
+            log_level=log_level,
+        )
+
+
+cli.command()(diff)
+cli.command()(compat)
 
 
 def main() -> None:

@@ -10,7 +10,14 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .._errors import BrokerError, IdempotencyKeyReused, InvalidOrder, OrderNotFound, OrderNotModifiable
+from .._errors import (
+    BrokerError,
+    ConcurrentModification,
+    IdempotencyKeyReused,
+    InvalidOrder,
+    OrderNotFound,
+    OrderNotModifiable,
+)
 
 
 class ErrorMessage(BaseModel):
@@ -21,7 +28,10 @@ class ErrorMessage(BaseModel):
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorMessage, "description": "No such order"}}
 FINAL: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorMessage, "description": "The order is filled, canceled or rejected"}
+    409: {
+        "model": ErrorMessage,
+        "description": "The order is filled, canceled or rejected, or another request changed it at the same moment",
+    }
 }
 
 
@@ -30,7 +40,7 @@ def error_response(exc: BrokerError) -> JSONResponse:
     client parses one format whether the web layer or the order rules refused the request."""
     if isinstance(exc, OrderNotFound):
         return JSONResponse({"detail": str(exc)}, status_code=404)
-    if isinstance(exc, OrderNotModifiable):
+    if isinstance(exc, OrderNotModifiable | ConcurrentModification):
         return JSONResponse({"detail": str(exc)}, status_code=409)
     if isinstance(exc, InvalidOrder):
         errors = [

@@ -54,7 +54,7 @@ class ClientMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(min_length=1)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: dict[str, Any] | None = None
     id: str | int | None = None
 
 

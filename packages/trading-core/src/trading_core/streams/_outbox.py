@@ -27,7 +27,17 @@ CLOSE_TOO_SLOW = 4429
 class Outbox:
     """The queue between the feeds (and the request handler) and one client's socket writer."""
 
-    __slots__ = ("_items", "_max_dropped", "_on_too_slow", "_ready", "_room", "_size", "_unreported", "dropped", "total_dropped")
+    __slots__ = (
+        "_items",
+        "_max_dropped",
+        "_on_too_slow",
+        "_ready",
+        "_room",
+        "_size",
+        "_unreported",
+        "dropped",
+        "total_dropped",
+    )
 
     def __init__(self, size: int, max_dropped: int, on_too_slow: Callable[[], None]) -> None:
         self._items: deque[tuple[bool, str]] = deque()  # (droppable, text)

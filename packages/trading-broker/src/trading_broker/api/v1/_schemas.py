@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from datetime import datetime
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ..._models import Order, OrderChanges, OrderRequest, OrderStatus, OrderType, Side
+from ..._events import BrokerEvent
+from ..._models import (
+    AccountSummary,
+    Execution,
+    Order,
+    OrderChanges,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+)
 
 Symbol = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32)]
 Price = Annotated[float, Field(gt=0)]
@@ -80,3 +92,75 @@ class PlacedOrder(BaseModel):
             status=order.status,
             reason=order.reason,
         )
+
+
+class ExecutionReport(BaseModel):
+    """One fill of an order."""
+
+    id: str
+    order_id: str
+    symbol: str
+    side: Side
+    quantity: float
+    price: float
+    time: datetime
+
+    @classmethod
+    def from_execution(cls, execution: Execution) -> ExecutionReport:
+        return cls(
+            id=execution.id,
+            order_id=execution.order_id,
+            symbol=execution.symbol,
+            side=execution.side,
+            quantity=execution.quantity,
+            price=execution.price,
+            time=execution.time,
+        )
+
+
+class OpenPosition(BaseModel):
+    """The net position in one symbol: ``side`` BUY is long, SELL short; ``quantity`` is the size."""
+
+    symbol: str
+    side: Side
+    quantity: float
+    average_price: float
+    unrealised_pnl: float = Field(description="What closing the position at the last price would realise")
+
+    @classmethod
+    def from_position(cls, position: Position) -> OpenPosition:
+        return cls(
+            symbol=position.symbol,
+            side=position.side,
+            quantity=position.size,
+            average_price=position.average_price,
+            unrealised_pnl=position.unrealised_pnl,
+        )
+
+
+class AccountBalance(BaseModel):
+    """The account's money: equity is the balance plus the unrealised P&L of the open positions."""
+
+    account: str
+    balance: float
+    equity: float
+
+    @classmethod
+    def from_summary(cls, summary: AccountSummary) -> AccountBalance:
+        return cls(account=summary.account, balance=summary.balance, equity=summary.equity)
+
+
+def event_payload(event: BrokerEvent) -> dict[str, Any]:
+    """A broker event in broker API v1's wire format: the body its REST endpoints answer for the
+    same object (an order, an execution, a position, the account)."""
+    subject = event.subject
+    model: BaseModel
+    if isinstance(subject, Order):
+        model = PlacedOrder.from_order(subject)
+    elif isinstance(subject, Execution):
+        model = ExecutionReport.from_execution(subject)
+    elif isinstance(subject, Position):
+        model = OpenPosition.from_position(subject)
+    else:
+        model = AccountBalance.from_summary(subject)
+    return model.model_dump(mode="json")

@@ -11,11 +11,13 @@ from ..._module import BrokerModule
 from ..._rules import Strictness
 from .._http import FINAL, NOT_FOUND, BrokerRoute
 from ._schemas import OrderModification, PlacedOrder, PreOrder
+from .portfolio import add_portfolio_routes
 
 
 class BrokerApi(ModuleApi):
-    """Broker API v1: orders of the default account, no authentication, basic order rules (an order
-    the broker cannot execute is recorded as rejected, with the reason)."""
+    """Broker API v1: orders, positions, executions and balance of the default account, no
+    authentication, basic order rules (an order the broker cannot execute is recorded as rejected,
+    with the reason)."""
 
     module = BrokerModule
     version = "v1"
@@ -71,3 +73,5 @@ class BrokerApi(ModuleApi):
         async def cancel_order(order_id: str) -> PlacedOrder:
             """Cancel a working order; 409 once it is filled, canceled or rejected."""
             return PlacedOrder.from_order(await service.cancel(account, order_id))
+
+        add_portfolio_routes(self, service, account)

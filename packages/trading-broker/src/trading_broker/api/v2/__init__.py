@@ -3,9 +3,10 @@
 Breaking changes from v1:
 - ``Authorization: Bearer <token>`` on every endpoint; a token acts for its own account only.
 - Strict order rules, each failure a 422 naming the field and the rule.
-- Richer orders: fills, executions, timestamps, status history; ``Idempotency-Key`` on placement.
+- Richer responses: fills, executions, timestamps, status history, P&L; ``Idempotency-Key`` on placement.
 """
 
+from ._schemas import event_payload
 from .orders import BrokerApi
 
-__all__ = ["BrokerApi"]
+__all__ = ["BrokerApi", "event_payload"]

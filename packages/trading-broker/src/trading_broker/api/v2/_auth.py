@@ -1,6 +1,6 @@
 """Bearer-token authentication of broker API v2."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Header, HTTPException
@@ -13,16 +13,16 @@ UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def bearer_account(service: BrokerService) -> Callable[[str], str]:
+def bearer_account(service: BrokerService) -> Callable[[str], Awaitable[str]]:
     """A dependency giving the account of the request's bearer token.
 
     The header is a required parameter, so a request without it is a 422 like any missing
     parameter (the seed's contract); a token that matches no key is a 401.
     """
 
-    def account(authorization: Annotated[str, Header(description="`Bearer <token>`")]) -> str:
+    async def account(authorization: Annotated[str, Header(description="`Bearer <token>`")]) -> str:
         scheme, _, token = authorization.strip().partition(" ")
-        found = service.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        found = await service.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         if found is None:
             raise HTTPException(
                 status_code=401,

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ..._models import Execution, Order, OrderChanges, OrderRequest, OrderStatus, OrderType, Side, StatusChange
+from ..._events import BrokerEvent
+from ..._models import (
+    AccountSummary,
+    Execution,
+    Order,
+    OrderChanges,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+    StatusChange,
+)
 
 Symbol = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32)]
 Price = Annotated[float, Field(gt=0)]
@@ -126,3 +138,99 @@ class PlacedOrderV2(BaseModel):
 
 def _status_change(change: StatusChange) -> StatusChangeV2:
     return StatusChangeV2(status=change.status, time=change.time, reason=change.reason)
+
+
+class ExecutionReportV2(BaseModel):
+    """One fill of an order: every field of a v1 execution, plus the account and the P&L it realised."""
+
+    id: str
+    order_id: str
+    account: str
+    symbol: str
+    side: Side
+    quantity: float
+    price: float
+    time: datetime
+    realised_pnl: float = Field(description="Profit or loss this fill realised by reducing or closing a position")
+
+    @classmethod
+    def from_execution(cls, execution: Execution) -> ExecutionReportV2:
+        return cls(
+            id=execution.id,
+            order_id=execution.order_id,
+            account=execution.account,
+            symbol=execution.symbol,
+            side=execution.side,
+            quantity=execution.quantity,
+            price=execution.price,
+            time=execution.time,
+            realised_pnl=execution.realised_pnl,
+        )
+
+
+class OpenPositionV2(BaseModel):
+    """The net position in one symbol: every field of a v1 position, plus its valuation."""
+
+    account: str
+    symbol: str
+    side: Side
+    quantity: float = Field(description="The size held; 0 once the position is closed")
+    average_price: float
+    unrealised_pnl: float = Field(description="What closing the position at the last price would realise")
+    realised_pnl: float = Field(description="Profit or loss realised in this symbol since the account first traded it")
+    last_price: float | None
+    updated_at: datetime
+
+    @classmethod
+    def from_position(cls, position: Position) -> OpenPositionV2:
+        return cls(
+            account=position.account,
+            symbol=position.symbol,
+            side=position.side,
+            quantity=position.size,
+            average_price=position.average_price,
+            unrealised_pnl=position.unrealised_pnl,
+            realised_pnl=position.realised_pnl,
+            last_price=position.last_price,
+            updated_at=position.updated_at,
+        )
+
+
+class AccountBalanceV2(BaseModel):
+    """The account's money: every field of the v1 account, plus its P&L."""
+
+    account: str
+    balance: float = Field(description="The initial balance plus every realised profit and loss")
+    equity: float = Field(description="The balance plus the unrealised P&L of the open positions")
+    realised_pnl: float
+    unrealised_pnl: float
+    open_positions: int
+    updated_at: datetime
+
+    @classmethod
+    def from_summary(cls, summary: AccountSummary) -> AccountBalanceV2:
+        return cls(
+            account=summary.account,
+            balance=summary.balance,
+            equity=summary.equity,
+            realised_pnl=summary.realised_pnl,
+            unrealised_pnl=summary.unrealised_pnl,
+            open_positions=summary.open_positions,
+            updated_at=summary.updated_at,
+        )
+
+
+def event_payload(event: BrokerEvent) -> dict[str, Any]:
+    """A broker event in broker API v2's wire format: the body its REST endpoints answer for the
+    same object (an order, an execution, a position, the account)."""
+    subject = event.subject
+    model: BaseModel
+    if isinstance(subject, Order):
+        model = PlacedOrderV2.from_order(subject)
+    elif isinstance(subject, Execution):
+        model = ExecutionReportV2.from_execution(subject)
+    elif isinstance(subject, Position):
+        model = OpenPositionV2.from_position(subject)
+    else:
+        model = AccountBalanceV2.from_summary(subject)
+    return model.model_dump(mode="json")

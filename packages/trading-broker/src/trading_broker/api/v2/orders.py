@@ -12,12 +12,14 @@ from ..._rules import Strictness
 from .._http import FINAL, NOT_FOUND, BrokerRoute
 from ._auth import UNAUTHORIZED, bearer_account
 from ._schemas import OrderModificationV2, PlacedOrderV2, PreOrderV2
+from .portfolio import add_portfolio_routes
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 class BrokerApi(ModuleApi):
-    """Broker API v2: orders of the bearer token's account, strict order rules, rich orders."""
+    """Broker API v2: orders, positions, executions and balance of the bearer token's account,
+    strict order rules, rich responses."""
 
     module = BrokerModule
     version = "v2"
@@ -90,3 +92,5 @@ class BrokerApi(ModuleApi):
         async def cancel_order(order_id: str, account: Account) -> PlacedOrderV2:
             """Cancel a working order; 409 once it is filled, canceled or rejected."""
             return PlacedOrderV2.from_order(await service.cancel(account, order_id))
+
+        add_portfolio_routes(self, service)

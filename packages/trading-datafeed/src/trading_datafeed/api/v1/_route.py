@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..._cors import CorsPolicy
-from ..._errors import DatafeedError, UnknownSymbol
+from ..._errors import DatafeedError, UnknownGroup, UnknownSymbol
 
 
 def udf_error(message: str, status_code: int) -> JSONResponse:
@@ -45,7 +45,7 @@ def udf_route_class(cors: CorsPolicy) -> type[APIRoute]:
                     response = await handler(request)
                 except RequestValidationError as exc:
                     response = udf_error(_validation_message(exc.errors()), 422)
-                except UnknownSymbol as exc:
+                except (UnknownSymbol, UnknownGroup) as exc:
                     response = udf_error(str(exc), 404)
                 except DatafeedError as exc:
                     response = udf_error(str(exc), 422)

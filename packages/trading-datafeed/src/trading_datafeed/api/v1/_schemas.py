@@ -6,8 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..._marks import Mark, TimescaleMark
 from ..._models import Bar, SymbolInfo
 from ..._service import QuoteResult
+
+MAX_QUOTES = 100
+"""The most symbols one ``/quotes`` request or ``quotes`` subscription names."""
 
 
 def _number(value: float) -> int | float:
@@ -214,3 +218,92 @@ class Quotes(BaseModel):
             )
             items.append(QuoteOk(n=r.name, v=values))
         return cls(d=items)
+
+
+class SymbolGroup(BaseModel):
+    """The symbols of a group as UDF's ``/symbol_info`` table: one list per field, one entry per
+    symbol, in the same order; the field names are UDF's (hyphenated)."""
+
+    symbol: list[str]
+    ticker: list[str]
+    description: list[str]
+    type: list[str]
+    exchange_listed: list[str] = Field(alias="exchange-listed")
+    exchange_traded: list[str] = Field(alias="exchange-traded")
+    session_regular: list[str] = Field(alias="session-regular")
+    timezone: list[str]
+    minmovement: list[int]
+    minmov2: list[int]
+    pricescale: list[int]
+    fractional: list[bool]
+    has_intraday: list[bool] = Field(alias="has-intraday")
+    has_daily: list[bool] = Field(alias="has-daily")
+    has_weekly_and_monthly: list[bool] = Field(alias="has-weekly-and-monthly")
+    supported_resolutions: list[list[str]] = Field(alias="supported-resolutions")
+    intraday_multipliers: list[list[str]] = Field(alias="intraday-multipliers")
+    volume_precision: list[int] = Field(alias="volume-precision")
+    currency_code: list[str | None] | None = Field(default=None, alias="currency-code")
+
+    @classmethod
+    def from_symbols(cls, symbols: list[SymbolInfo]) -> SymbolGroup:
+        infos = [SymbolInfoOut.from_symbol(s) for s in symbols]
+        currencies = [s.currency_code for s in symbols]
+        return cls.model_validate(
+            {
+                "symbol": [i.name for i in infos],
+                "ticker": [i.ticker for i in infos],
+                "description": [i.description for i in infos],
+                "type": [i.type for i in infos],
+                "exchange-listed": [i.listed_exchange for i in infos],
+                "exchange-traded": [i.exchange for i in infos],
+                "session-regular": [i.session for i in infos],
+                "timezone": [i.timezone for i in infos],
+                "minmovement": [i.minmov for i in infos],
+                "minmov2": [0 for _ in infos],
+                "pricescale": [i.pricescale for i in infos],
+                "fractional": [False for _ in infos],
+                "has-intraday": [i.has_intraday for i in infos],
+                "has-daily": [i.has_daily for i in infos],
+                "has-weekly-and-monthly": [i.has_weekly_and_monthly for i in infos],
+                "supported-resolutions": [i.supported_resolutions for i in infos],
+                "intraday-multipliers": [i.intraday_multipliers for i in infos],
+                "volume-precision": [i.volume_precision for i in infos],
+                "currency-code": currencies if any(c is not None for c in currencies) else None,
+            }
+        )
+
+
+class MarkOut(BaseModel):
+    """A mark on a bar, as TradingView's ``Mark``; ``time`` in Unix seconds."""
+
+    id: str
+    time: int
+    color: str = Field(description="red, green, blue or yellow")
+    text: str
+    label: str
+    labelFontColor: str
+
+    @classmethod
+    def from_mark(cls, mark: Mark) -> MarkOut:
+        return cls(
+            id=mark.id,
+            time=mark.time,
+            color=mark.color,
+            text=mark.text,
+            label=mark.label,
+            labelFontColor=mark.label_font_color,
+        )
+
+
+class TimescaleMarkOut(BaseModel):
+    """A mark on the time scale, as TradingView's ``TimescaleMark``; ``time`` in Unix seconds."""
+
+    id: str
+    time: int
+    color: str
+    label: str
+    tooltip: list[str]
+
+    @classmethod
+    def from_mark(cls, mark: TimescaleMark) -> TimescaleMarkOut:
+        return cls(id=mark.id, time=mark.time, color=mark.color, label=mark.label, tooltip=list(mark.tooltip))

@@ -1,4 +1,5 @@
-"""Datafeed API v1 routes: TradingView's UDF protocol, a thin adapter over the datafeed service."""
+"""Datafeed API v1 routes: TradingView's UDF protocol, a thin adapter over the datafeed service,
+and the ``bars`` and ``quotes`` streams at ``/ws``."""
 
 from typing import Annotated, Any
 
@@ -7,34 +8,40 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from trading_core import ModuleApi
+from trading_core.streams import StreamLimits, add_stream_endpoint
 
 from ..._errors import InvalidParameter
 from ..._module import DatafeedModule
+from ..._resolutions import parse_resolution
 from ._route import udf_error, udf_route_class
 from ._schemas import (
+    MAX_QUOTES,
     Config,
     Exchange,
     HistoryBars,
     HistoryNoData,
+    MarkOut,
     Quotes,
     SearchResult,
+    SymbolGroup,
     SymbolInfoOut,
     SymbolType,
+    TimescaleMarkOut,
     UdfError,
 )
+from .streams import check_origin, stream_routes
 
 # Seconds from year 1 to year 9999: any time a chart can ask for, and nothing a date cannot hold.
 Seconds = Annotated[int, Query(ge=-62_135_596_800, le=253_402_300_799)]
-MAX_QUOTES = 100
 
 UNKNOWN_SYMBOL: dict[int | str, dict[str, Any]] = {404: {"model": UdfError, "description": "Unknown symbol"}}
+UNKNOWN_GROUP: dict[int | str, dict[str, Any]] = {404: {"model": UdfError, "description": "Unknown group"}}
 INVALID: dict[int | str, dict[str, Any]] = {422: {"model": UdfError, "description": "Invalid parameter"}}
 
 
 class DatafeedApi(ModuleApi):
     """Datafeed API v1, compatible with TradingView's UDF adapter. Errors are ``{"s": "error",
-    "errmsg": ...}``; ``/config`` announces no marks, timescale marks or group requests, so those
-    routes are not served."""
+    "errmsg": ...}``. ``/ws`` streams ``bars`` and ``quotes``."""
 
     module = DatafeedModule
     version = "v1"
@@ -42,16 +49,18 @@ class DatafeedApi(ModuleApi):
     def __init__(self, module: DatafeedModule) -> None:
         super().__init__(module, route_class=udf_route_class(module.cors))
         service = module.service
+        settings = module.datafeed_settings
 
         @self.get("/config", response_model=Config, operation_id="getConfig", summary="Feed configuration")
         async def config() -> Config:
-            """What the feed supports: resolutions, search, server time, exchanges and symbol types."""
+            """What the feed supports: resolutions, search, marks, timescale marks, server time,
+            group requests (when configured), exchanges and symbol types."""
             return Config(
                 supported_resolutions=[r.code for r in service.resolutions()],
                 supports_search=True,
-                supports_group_request=False,
-                supports_marks=False,
-                supports_timescale_marks=False,
+                supports_group_request=settings.group_request,
+                supports_marks=True,
+                supports_timescale_marks=True,
                 supports_time=True,
                 exchanges=[
                     Exchange(value="", name="All Exchanges", desc=""),
@@ -74,6 +83,20 @@ class DatafeedApi(ModuleApi):
         async def symbols(symbol: Annotated[str, Query(description="TICKER or EXCHANGE:TICKER")]) -> SymbolInfoOut:
             """A symbol's description, by ticker or full name."""
             return SymbolInfoOut.from_symbol(service.symbol(symbol))
+
+        @self.get(
+            "/symbol_info",
+            response_model=SymbolGroup,
+            response_model_exclude_none=True,
+            operation_id="getSymbolGroup",
+            summary="Symbols of a group",
+            responses={**UNKNOWN_GROUP, **INVALID},
+        )
+        async def symbol_info(
+            group: Annotated[str | None, Query(description="An exchange of /config; every symbol when omitted")] = None,
+        ) -> SymbolGroup:
+            """The symbols of a group (an exchange) as UDF's table of lists, one entry per symbol."""
+            return SymbolGroup.from_symbols(service.group(group))
 
         @self.get(
             "/search",
@@ -139,6 +162,41 @@ class DatafeedApi(ModuleApi):
                 raise InvalidParameter("symbols", f"ask for at most {MAX_QUOTES} symbols at a time")
             return Quotes.from_results(service.quotes(names))
 
+        @self.get(
+            "/marks",
+            response_model=list[MarkOut],
+            operation_id="getMarks",
+            summary="Marks on bars",
+            responses={**UNKNOWN_SYMBOL, **INVALID},
+        )
+        async def marks(
+            symbol: str,
+            from_: Annotated[Seconds, Query(alias="from", description="Start of the range, inclusive (Unix seconds)")],
+            to: Annotated[Seconds, Query(description="End of the range, exclusive (Unix seconds)")],
+            resolution: Annotated[str, Query(description="The chart's resolution")],
+        ) -> list[MarkOut]:
+            """A mark on each day in the range whose close moved at least 2.5 times its 20-day average
+            move (green up, red down)."""
+            parse_resolution(resolution)
+            return [MarkOut.from_mark(m) for m in service.marks(symbol, start=from_, end=to)]
+
+        @self.get(
+            "/timescale_marks",
+            response_model=list[TimescaleMarkOut],
+            operation_id="getTimescaleMarks",
+            summary="Marks on the time scale",
+            responses={**UNKNOWN_SYMBOL, **INVALID},
+        )
+        async def timescale_marks(
+            symbol: str,
+            from_: Annotated[Seconds, Query(alias="from", description="Start of the range, inclusive (Unix seconds)")],
+            to: Annotated[Seconds, Query(description="End of the range, exclusive (Unix seconds)")],
+            resolution: Annotated[str, Query(description="The chart's resolution")],
+        ) -> list[TimescaleMarkOut]:
+            """A mark at the start of each calendar quarter in the range, with the quarter's change."""
+            parse_resolution(resolution)
+            return [TimescaleMarkOut.from_mark(m) for m in service.timescale_marks(symbol, start=from_, end=to)]
+
         async def preflight(request: Request) -> Response:
             """Answer a browser's CORS preflight."""
             headers = module.cors.preflight_headers(
@@ -151,3 +209,7 @@ class DatafeedApi(ModuleApi):
         # One OPTIONS route per path, not a catch-all, so an unknown path is still a 404.
         for path in [route.path for route in self.routes if isinstance(route, APIRoute)]:
             self.add_api_route(path, preflight, methods=["OPTIONS"], include_in_schema=False)
+
+        limits = StreamLimits(queue_size=settings.stream_queue_size, max_dropped=settings.stream_max_dropped)
+        hub = add_stream_endpoint(self, stream_routes(module), authenticate=check_origin(module.cors), limits=limits)
+        module.stream_hubs.append(hub)

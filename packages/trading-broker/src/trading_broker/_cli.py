@@ -1,0 +1,214 @@
+"""The ``trading-broker`` command: API keys of broker API v2, and the broker's database schema.
+
+It works on the database the server uses (see :mod:`trading_broker._locate`), so a key created
+here is accepted by a running server at once, and a revoked one refused at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from . import _keys, _migrate
+from ._auth import StoredKey
+from ._database import create_engine, describe, normalize_url
+from ._errors import UnknownApiKey
+from ._locate import ENV_NAME, Located, LocateError, locate
+from ._store import BrokerStore
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    help="Manage the broker module's database: API keys of broker API v2, and its schema.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+keys_cli = typer.Typer(help="API keys: each acts for one account; only its SHA-256 is stored.", no_args_is_help=True)
+db_cli = typer.Typer(help="The broker's database: where it is, and its schema.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(db_cli, name="db")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help=f"The broker's database (default: ${ENV_NAME}, else [modules.broker] database_url of the config file, "
+        "else sqlite+aiosqlite:///./trading-broker.db).",
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="The server's TOML config file (default: $TRADING_CONFIG or ./trading.toml)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _located(database_url: str | None, config: Path | None) -> Located:
+    try:
+        return locate(database_url, config)
+    except LocateError as exc:
+        _fail(str(exc), 2)
+        raise AssertionError("unreachable") from exc
+
+
+def _run(located: Located, work: Callable[[BrokerStore], Awaitable[T]]) -> T:
+    """Open the database (migrating it if needed), run ``work``, close it; errors become messages."""
+
+    async def main() -> T:
+        store = BrokerStore(located.url)
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(main())
+    except UnknownApiKey as exc:
+        _fail(str(exc))
+    except (OSError, OperationalError, DBAPIError) as exc:
+        where = describe(normalize_url(located.url))
+        _fail(f"cannot use the database {where} (from {located.source}): {exc}")
+    raise AssertionError("unreachable")
+
+
+def _key_json(key: StoredKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "account": key.account,
+        "label": key.label,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        "active": key.active,
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@keys_cli.command("create")
+def create(
+    account: Annotated[str, typer.Argument(help="The account the key acts for.")],
+    label: Annotated[str | None, typer.Option(help="A note to tell keys apart, e.g. who holds it.")] = None,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Create a key and print its token once: only the token's hash is stored."""
+    if not account.strip() or len(account.strip()) > 128:
+        _fail("the account must be 1 to 128 characters", 2)
+    located = _located(database_url, config)
+    key, token = _run(located, lambda store: _keys.create_key(store, account, now=_now(), label=label))
+    where = describe(normalize_url(located.url))
+    if json_output:
+        typer.echo(json.dumps({**_key_json(key), "token": token, "database": where}))
+        return
+    typer.echo(f"Created API key {key.id} for account {key.account!r} in {where}.")
+    typer.echo("Its token, shown this once (only its hash is stored):")
+    typer.echo("")
+    typer.echo(f"    {token}")
+    typer.echo("")
+    typer.echo("Clients send it as:  Authorization: Bearer <token>")
+
+
+@keys_cli.command("list")
+def list_(
+    account: Annotated[str | None, typer.Option(help="Only the keys of this account.")] = None,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the keys (never their tokens), oldest first."""
+    located = _located(database_url, config)
+    found = _run(located, lambda store: _keys.list_keys(store, account))
+    if json_output:
+        typer.echo(json.dumps([_key_json(k) for k in found]))
+        return
+    if not found:
+        typer.echo("no API keys" + (f" for account {account!r}" if account else ""))
+        return
+    typer.echo(f"{'id':<14}{'account':<20}{'created':<22}{'status':<10}label")
+    for key in found:
+        status = "active" if key.active else "revoked"
+        created = key.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(f"{key.id:<14}{key.account:<20}{created:<22}{status:<10}{key.label or ''}")
+
+
+@keys_cli.command("revoke")
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `keys list` shows it.")],
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Revoke a key: its token is refused (401) from now on."""
+    located = _located(database_url, config)
+    key = _run(located, lambda store: _keys.revoke_key(store, key_id, now=_now()))
+    if json_output:
+        typer.echo(json.dumps(_key_json(key)))
+        return
+    typer.echo(f"Revoked API key {key.id} of account {key.account!r}.")
+
+
+@db_cli.command("upgrade")
+def upgrade(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """Bring the schema to this release's revision (the server also does it when it starts)."""
+    located = _located(database_url, config)
+
+    async def nothing(_: BrokerStore) -> None:
+        return None
+
+    _run(located, nothing)
+    typer.echo(f"{describe(normalize_url(located.url))} is at schema revision {_migrate.head()}.")
+
+
+@db_cli.command("info")
+def info(database_url: DatabaseOption = None, config: ConfigOption = None, json_output: JsonOption = False) -> None:
+    """Show which database the command (and a server started here) uses, and its schema revision."""
+    located = _located(database_url, config)
+
+    url = normalize_url(located.url)
+    missing = url.get_backend_name() == "sqlite" and not Path(url.database or "").exists()
+
+    async def revision() -> str | None:
+        if missing:
+            return None  # connecting would create the file
+        engine = create_engine(url)
+        try:
+            return await _migrate.current(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        current = asyncio.run(revision())
+    except (OSError, OperationalError, DBAPIError) as exc:
+        _fail(f"cannot read the database: {exc}")
+    facts = {
+        "database": describe(normalize_url(located.url)),
+        "source": located.source,
+        "revision": current,
+        "head": _migrate.head(),
+    }
+    if json_output:
+        typer.echo(json.dumps(facts))
+        return
+    for name, value in facts.items():
+        typer.echo(f"{name}: {value if value is not None else 'none (never used)'}")
+
+
+def main() -> None:
+    """The console script's entry point."""
+    cli()

@@ -1,0 +1,131 @@
+"""Datafeed API v1 streams at ``/ws``: ``bars`` (the bar forming now) and ``quotes``, pushed every
+``stream_interval`` seconds from the same source as the UDF routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.websockets import WebSocket
+
+from trading_core.streams import Authenticator, Identity, StreamRefused, StreamRoute, SubscriptionRefused
+
+from ..._cors import CorsPolicy
+from ..._errors import DatafeedError
+from ..._module import DatafeedModule
+from ..._resolutions import RESOLUTIONS
+from ._schemas import MAX_QUOTES, QuoteFailed, QuoteOk, Quotes, _number
+
+
+class BarsParams(BaseModel):
+    """``bars.subscribe``: one symbol at one resolution."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str = Field(description="TICKER or EXCHANGE:TICKER, any case")
+    resolution: str = Field(description="1, 5, 15, 30, 60, 240, 1D, 1W or 1M (D, W and M too)")
+
+
+class BarUpdate(BaseModel):
+    """``bars.update``: the bar forming now, as ``/history`` would give it; ``time`` in Unix seconds."""
+
+    symbol: str
+    resolution: str
+    time: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int | float
+
+
+class QuotesParams(BaseModel):
+    """``quotes.subscribe``: symbols, as a list or one comma-separated string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    symbols: list[str] = Field(min_length=1, max_length=MAX_QUOTES, description="TICKER or EXCHANGE:TICKER each")
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+
+class QuotesUpdate(BaseModel):
+    """``quotes.update``: every subscribed symbol's quote, in the items of ``/quotes``."""
+
+    d: list[QuoteOk | QuoteFailed]
+
+
+def check_origin(cors: CorsPolicy) -> Authenticator:
+    """Refuse handshakes from browser pages of origins ``cors_origins`` does not allow; a browser
+    sends its page's ``Origin`` and, unlike for HTTP, does not enforce CORS on WebSockets."""
+
+    async def authenticate(websocket: WebSocket) -> Identity | None:
+        origin = websocket.headers.get("origin")
+        if origin is not None and cors.allow_origin(origin) is None:
+            raise StreamRefused(403, f"origin {origin} may not open the datafeed's streams; add it to cors_origins")
+        return None
+
+    return authenticate
+
+
+def stream_routes(module: DatafeedModule) -> list[StreamRoute[Any, Any]]:
+    """The ``bars`` and ``quotes`` routes over the module's service."""
+    service = module.service
+    interval = module.datafeed_settings.stream_interval
+
+    def normalize_bars(params: BarsParams) -> BarsParams:
+        try:
+            info, resolution = service.series(params.symbol, params.resolution)
+        except DatafeedError as exc:
+            raise SubscriptionRefused(str(exc)) from exc
+        return BarsParams(symbol=info.ticker, resolution=resolution.code)
+
+    async def bars(params: BarsParams, _: Identity | None) -> AsyncIterator[BarUpdate]:
+        resolution = RESOLUTIONS[params.resolution]
+        async for bar in service.live_bars(params.symbol, resolution, interval=interval):
+            yield BarUpdate(
+                symbol=params.symbol,
+                resolution=params.resolution,
+                time=bar.time,
+                open=bar.open,
+                high=bar.high,
+                low=bar.low,
+                close=bar.close,
+                volume=_number(bar.volume),
+            )
+
+    def normalize_quotes(params: QuotesParams) -> QuotesParams:
+        try:
+            tickers = {service.symbol(name).ticker for name in params.symbols}
+        except DatafeedError as exc:
+            raise SubscriptionRefused(str(exc)) from exc
+        return QuotesParams(symbols=sorted(tickers))
+
+    async def quotes(params: QuotesParams, _: Identity | None) -> AsyncIterator[QuotesUpdate]:
+        async for results in service.live_quotes(params.symbols, interval=interval):
+            yield QuotesUpdate(d=Quotes.from_results(results).d)
+
+    return [
+        StreamRoute(
+            "bars",
+            BarsParams,
+            BarUpdate,
+            bars,
+            normalize=normalize_bars,
+            summary="The bar forming now, every stream_interval seconds",
+        ),
+        StreamRoute(
+            "quotes",
+            QuotesParams,
+            QuotesUpdate,
+            quotes,
+            normalize=normalize_quotes,
+            summary="Quotes of the symbols, every stream_interval seconds",
+        ),
+    ]

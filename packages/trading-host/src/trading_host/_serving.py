@@ -1,0 +1,140 @@
+"""What the host wraps around the module versions of a plan: lifecycle, metrics, rollout, documents.
+
+Each wrapper is added only where it is needed: a stable version's router is the dispatcher's
+target as it is (with metrics on, one counting layer), so a version pays for a deprecation only
+once one is configured for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
+
+from trading_core import ModuleApi
+
+from ._caller import CallerKey
+from ._clock import Clock
+from ._deprecation import DeprecatedVersion
+from ._dispatch import Mount, VersionRoutes
+from ._documents import ModuleDocuments
+from ._matrix import Plan
+from ._openapi import mark_deprecated, module_openapi
+from ._rollout import Rollout
+
+if TYPE_CHECKING:  # importing prometheus-client is left to the apps that turn metrics on
+    from ._metrics import Metrics
+
+logger = logging.getLogger("trading_host")
+
+Key = tuple[str, str]
+
+
+class Serving:
+    """The per-plan wiring of an app: built by :meth:`AppFactory.routes`."""
+
+    def __init__(self, plan: Plan, metrics: Metrics | None) -> None:
+        self.plan = plan
+        self.metrics = metrics
+        self._documents: dict[tuple[Key, bool], dict[str, Any]] = {}
+        clock = plan.clock
+        if isinstance(clock, Clock) and clock.shifted and clock.start is not None:
+            logger.warning(
+                "the lifecycle clock starts at %s, not at the real time (TRADING_NOW or 'now' is set): "
+                "for staging and tests only",
+                clock.start.astimezone(UTC).isoformat(),
+            )
+
+    def successor_url(self, module: str, successor: str) -> str | None:
+        """Where the successor of a module version is served by this app, if it is."""
+        plan = self.plan
+        if plan.standalone is not None:
+            return None
+        for global_version in plan.serve:
+            if plan.rows.get(global_version, {}).get(module) == successor:
+                return f"{plan.api_prefix}/{global_version}/{module}"
+        return None
+
+    def target(self, app: ASGIApp, mount: Mount) -> ASGIApp:
+        """The dispatcher's target for ``mount``: the version's router, with its lifecycle applied
+        if it has one, counted if metrics are on."""
+        lifecycle = self.plan.lifecycles.get((mount.module, mount.version))
+        if lifecycle is not None:
+            successor = self.successor_url(mount.module, lifecycle.successor)
+            app = DeprecatedVersion(app, mount, lifecycle, self.plan.clock, successor)
+        if self.metrics is not None:
+            app = self.metrics.instrument(app, mount, lifecycle)
+        return app
+
+    def deprecated(self, keys: Iterable[Key]) -> frozenset[Key]:
+        """Which of these module versions are past their deprecation date now."""
+        now = self.plan.clock()
+        lifecycles = self.plan.lifecycles
+        return frozenset(k for k in keys if k in lifecycles and lifecycles[k].status_at(now) != "stable")
+
+    def module_document(self, api: ModuleApi, marked: bool) -> dict[str, Any]:
+        """A module version's OpenAPI document, its operations marked deprecated if ``marked``."""
+        key = (api.module.name, api.version)
+        document = self._documents.get((key, marked))
+        if document is None:
+            document = module_openapi(api)
+            if marked:
+                document = mark_deprecated(document, self.plan.lifecycles[key])
+            self._documents[(key, marked)] = document
+        return document
+
+    def document(
+        self, keys: Iterable[Key], build: Callable[[frozenset[Key]], dict[str, Any]]
+    ) -> Callable[[], dict[str, Any]]:
+        """``build(deprecated)`` cached per set of deprecated versions, so that a document served
+        while a version crosses its deprecation date changes then, and is built once per change."""
+        keys = tuple(keys)
+        cached: dict[frozenset[Key], dict[str, Any]] = {}
+
+        def document() -> dict[str, Any]:
+            deprecated = self.deprecated(keys)
+            found = cached.get(deprecated)
+            if found is None:
+                found = cached[deprecated] = build(deprecated)
+            return found
+
+        return document
+
+    def dispatcher(self, targets: Mapping[str, tuple[ASGIApp, Mount]], routers: Mapping[str, ASGIApp]) -> VersionRoutes:
+        """The dispatcher of ``targets`` (``routers``: the routers they wrap, for ``url_for``), with
+        the rollout alias if one is configured."""
+        plan, config = self.plan, self.plan.rollout
+        if config is None:
+            return VersionRoutes(targets, routers=routers)
+        fallback = config.fallback or max(config.weights, key=lambda g: config.weights[g])
+        observe = self.metrics.rollout_observer(config.alias) if self.metrics is not None else None
+        rollout = Rollout(config.alias, CallerKey.parse(config.key), config.weights, fallback, observe)
+        modules = dict.fromkeys(m for g in config.weights for m in plan.rows.get(g, {}))
+        aliases = {
+            f"{plan.api_prefix}/{config.alias}/{m}": {
+                g: f"{plan.api_prefix}/{g}/{m}" for g in config.weights if m in plan.rows.get(g, {})
+            }
+            for m in modules
+        }
+        return VersionRoutes(targets, routers=routers, aliases=aliases, chooser=rollout)
+
+    def routes(self) -> list[BaseRoute]:
+        """``/metrics`` and the modules' documents at ``/docs/{module}/{name}``."""
+        routes: list[BaseRoute] = []
+        if self.metrics is not None:
+            routes.append(self.metrics.route())
+        folders = self.plan.docs_folders()
+        if folders:
+            routes.append(ModuleDocuments(folders))
+        return routes
+
+    def served(self, served: dict[str, Any]) -> dict[str, Any]:
+        """The body of the not-served 404: what is served, and the rollout alias if there is one."""
+        rollout = self.plan.rollout
+        if rollout is not None and self.plan.standalone is None:
+            return {**served, "aliases": {rollout.alias: dict(rollout.weights)}}
+        return served

@@ -1,0 +1,74 @@
+"""Usage metrics against the installed wheels: /metrics of a real server, summed over several
+worker processes (prometheus-client's multiprocess mode), calls to a deprecated version by client,
+and the switch."""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from harness import BIN, with_pythonpath
+from lifecycle_support import relay_lifecycle, relay_plugin, scrape
+
+CALLS = 90
+
+
+def relay_env(tmp_path: Path, extra_config: str = "", **env: str) -> dict[str, str]:
+    site = tmp_path / "site"
+    relay_plugin(site)
+    (tmp_path / "trading.toml").write_text(relay_lifecycle("2027-01-01", "2027-07-01") + extra_config)
+    return with_pythonpath(site, TRADING_NOW="2027-02-01T00:00:00Z", ENABLED_MODULES="relay", **env)
+
+
+def test_several_workers_add_up_their_metrics(serve, tmp_path: Path) -> None:
+    env = relay_env(tmp_path, '\n[metrics]\nclient = "header:X-Client-Id"\n')
+    server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}", "--workers", "2"], env=env)
+
+    def call(n: int) -> int:
+        # A new connection per call, so that the kernel hands calls to both workers.
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            response = client.get("/api/v1/relay/ping", headers={"X-Client-Id": f"team-{n % 3}"})
+            assert response.status_code == 200
+            return int(response.json()["pid"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pids = list(pool.map(call, range(CALLS)))
+    server.get("/api/v2/relay/ping")
+
+    assert len(set(pids)) == 2, "both workers should have served calls"
+    # Each scrape is answered by one worker or the other; every one shows the sum of both.
+    for _ in range(6):
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            assert client.get("/api/v2/relay/ping").status_code == 200
+        requests = scrape(server.base_url, "trading_api_requests_total")
+        relay_v1 = (("global_version", "v1"), ("module", "relay"), ("status_class", "2xx"), ("version", "v1"))
+        assert requests[relay_v1] == CALLS
+        deprecated = scrape(server.base_url, "trading_api_deprecated_requests_total")
+        by_client = {dict(k)["client"]: v for k, v in deprecated.items() if dict(k)["module"] == "relay"}
+        assert by_client == {"team-0": CALLS / 3, "team-1": CALLS / 3, "team-2": CALLS / 3}
+        latency = scrape(server.base_url, "trading_api_request_duration_seconds_count")
+        assert latency[(("global_version", "v1"), ("module", "relay"), ("version", "v1"))] == CALLS
+
+
+def test_api_keys_are_counted_by_hash_and_never_shown(serve, tmp_path: Path) -> None:
+    server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=relay_env(tmp_path))
+    token = "a-client-secret-token-0123456789"
+    for _ in range(3):
+        server.get("/api/v1/relay/ping", headers={"Authorization": f"Bearer {token}"})
+    server.get("/api/v1/relay/ping")
+    text = server.get("/metrics").text
+    deprecated = scrape(server.base_url, "trading_api_deprecated_requests_total")
+
+    assert token not in text
+    clients = {dict(k)["client"]: v for k, v in deprecated.items()}
+    # The first 16 hex digits of the key's SHA-256: what the broker's config stores, never the key.
+    assert clients == {f"key:{hashlib.sha256(token.encode()).hexdigest()[:16]}": 3, "anonymous": 1}
+
+
+def test_metrics_can_be_switched_off(serve, tmp_path: Path) -> None:
+    env = relay_env(tmp_path, "\n[metrics]\nenabled = false\n")
+    server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=env)
+    assert server.get("/api/v1/relay/ping").status_code == 200
+    assert server.get("/metrics").status_code == 404
