@@ -10,7 +10,7 @@ Variants, all driven in-process by the same minimal ASGI call loop (no server, n
 (c) flat   one FastAPI app with every module version's router added by ``include_router(prefix=)``
 (d) mounts one FastAPI app with ``app.mount(prefix, router)`` per module version
 
-Each of (b), (c), (d) is built at N = 1, 10 and 100 mounted module versions and asked for the
+Each of (b), (b0), (c), (d) is built at N = 1, 10 and 100 mounted module versions and asked for the
 first, a middle and the last synthetic module version of its table, so a list scan cannot hide.
 Every variant's lifespan is run (and the host's is checked to have started the modules).
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import multiprocessing
 import os
@@ -42,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -117,6 +118,9 @@ def start_server(interval: float, queue_size: int) -> Server:
     env.pop("MODULE_VERSION", None)
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "trading_host.main:app", "--port", str(port), "--log-level", "warning"]
+    # No keepalive pings: a client lagging behind its updates would miss a pong and be cut off,
+    # and the benchmark is about fan-out.
+    command += ["--ws-ping-interval", "0"]
     process = subprocess.Popen(command, env=env, cwd=folder.name, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     server = Server(process, port, folder)
     deadline = time.monotonic() + 30
@@ -136,46 +140,187 @@ def start_server(interval: float, queue_size: int) -> Server:
 # --- client processes ----------------------------------------------------------------------------
 
 
-async def _clients(url: str, count: int, compression: bool, pipe: Connection) -> None:
+@dataclass
+class Tally:
+    """What the clients of one process received."""
+
+    received: int = 0
+    dropped: int = 0
+
+
+def _masked_frame(opcode: int, payload: bytes) -> bytes:
+    """One client frame (RFC 6455 requires a client to mask what it sends)."""
+    mask = os.urandom(4)
+    size = len(payload)
+    length = bytes([0x80 | size]) if size < 126 else bytes([0x80 | 126]) + size.to_bytes(2, "big")
+    return bytes([0x80 | opcode]) + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+class FrameCounter(asyncio.Protocol):
+    """A WebSocket client that counts the frames it receives without decoding them.
+
+    Written here rather than taken from a library on purpose: a client library parses, decodes and
+    queues every message for ``recv()``, which costs about what the server spends sending it, so
+    library clients sharing the machine would measure themselves, not the server's fan-out
+    (``--client websockets`` shows that). The server sends unmasked, unfragmented text frames.
+    """
+
+    def __init__(self, tally: Tally, request: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        self.tally = tally
+        self.request = request
+        self.upgraded: asyncio.Future[None] = loop.create_future()
+        self.first: asyncio.Future[bytes] = loop.create_future()
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for waiter in (self.upgraded, self.first):
+            if not waiter.done():
+                waiter.set_exception(ConnectionError(f"the server closed the connection ({exc})"))
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.upgraded.done():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(self.buffer[:end]).split(b"\r\n", 1)[0]
+            del self.buffer[: end + 4]
+            if b" 101 " not in status:
+                self.upgraded.set_exception(RuntimeError(f"the handshake was refused: {status!r}"))
+                return
+            self.upgraded.set_result(None)
+        self._count()
+
+    def _count(self) -> None:
+        buffer, size, pos = self.buffer, len(self.buffer), 0
+        overflow = OVERFLOW_PREFIX.encode()
+        while size - pos >= 2:
+            length, head = buffer[pos + 1] & 0x7F, 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length, head = int.from_bytes(buffer[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                length, head = int.from_bytes(buffer[pos + 2 : pos + 10], "big"), 10
+            end = pos + head + length
+            if end > size:
+                break
+            if buffer[pos] & 0x0F == 1:  # a text frame
+                start = pos + head
+                if not self.first.done():
+                    self.first.set_result(bytes(buffer[start:end]))
+                elif buffer[start : start + len(overflow)] == overflow:
+                    self.tally.dropped += json.loads(bytes(buffer[start:end]))["payload"].get("dropped", 0)
+                else:
+                    self.tally.received += 1
+            pos = end
+        del buffer[:pos]
+
+    def send_text(self, text: str) -> None:
+        assert self.transport is not None
+        self.transport.write(_masked_frame(0x1, text.encode()))
+
+    def close(self) -> None:
+        assert self.transport is not None
+        self.transport.write(_masked_frame(0x8, (1000).to_bytes(2, "big")))
+        self.transport.close()
+
+
+async def _lean_clients(url: str, count: int, tally: Tally) -> Callable[[], Awaitable[None]]:
+    loop = asyncio.get_running_loop()
+    host, _, rest = url.removeprefix("ws://").partition(":")
+    port, path = rest.split("/", 1)
+
+    async def open_one() -> FrameCounter:
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET /{path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+        _, client = await loop.create_connection(lambda: FrameCounter(tally, request), host, int(port))
+        await client.upgraded
+        return client
+
+    async def subscribe(client: FrameCounter) -> None:
+        client.send_text(SUBSCRIBE)
+        reply = json.loads(await client.first)
+        if reply.get("type") != "quotes.subscribe.response":
+            raise RuntimeError(f"unexpected reply to a subscription: {reply}")
+
+    clients: list[FrameCounter] = []
+    for first in range(0, count, 50):  # a burst of 1000 handshakes would overflow the listen backlog
+        clients += await asyncio.gather(*(open_one() for _ in range(first, min(count, first + 50))))
+    # Connect everyone first, then subscribe: the feed's fan-out would slow the handshakes down.
+    await asyncio.gather(*(subscribe(client) for client in clients))
+
+    async def close() -> None:
+        for client in clients:
+            client.close()
+
+    return close
+
+
+async def _library_clients(url: str, count: int, compression: bool, tally: Tally) -> Callable[[], Awaitable[None]]:
     from websockets.asyncio.client import ClientConnection, connect
 
-    loop = asyncio.get_running_loop()
-    received = [0]
-    dropped = [0]
-
     async def open_one() -> ClientConnection:
-        ws = await connect(url, compression="deflate" if compression else None, ping_interval=None, open_timeout=60)
+        return await connect(url, compression="deflate" if compression else None, ping_interval=None, open_timeout=120)
+
+    async def subscribe(ws: ClientConnection) -> None:
         await ws.send(SUBSCRIBE)
         reply = json.loads(await ws.recv())
         if reply.get("type") != "quotes.subscribe.response":
             raise RuntimeError(f"unexpected reply to a subscription: {reply}")
-        return ws
 
     async def read(ws: ClientConnection) -> None:
         async for message in ws:
             assert isinstance(message, str)
             if message.startswith(OVERFLOW_PREFIX):
-                dropped[0] += json.loads(message)["payload"].get("dropped", 0)
+                tally.dropped += json.loads(message)["payload"].get("dropped", 0)
             else:
-                received[0] += 1
+                tally.received += 1
 
     sockets: list[ClientConnection] = []
-    for first in range(0, count, 50):  # a burst of 1000 handshakes would overflow the listen backlog
+    for first in range(0, count, 50):
         sockets += await asyncio.gather(*(open_one() for _ in range(first, min(count, first + 50))))
+    await asyncio.gather(*(subscribe(ws) for ws in sockets))
     readers = [asyncio.create_task(read(ws)) for ws in sockets]
+
+    async def close() -> None:
+        await asyncio.gather(*(ws.close() for ws in sockets))
+        await asyncio.gather(*readers, return_exceptions=True)
+
+    return close
+
+
+async def _clients(kind: str, url: str, count: int, compression: bool, pipe: Connection) -> None:
+    loop = asyncio.get_running_loop()
+    tally = Tally()
+    if kind == "lean":
+        close = await _lean_clients(url, count, tally)
+    else:
+        close = await _library_clients(url, count, compression, tally)
     pipe.send("ready")
     marks: list[tuple[int, int, float]] = []
     for _ in range(2):  # "start", then "stop"
         await loop.run_in_executor(None, pipe.recv)
-        marks.append((received[0], dropped[0], time.monotonic()))
+        marks.append((tally.received, tally.dropped, time.monotonic()))
     (r0, d0, t0), (r1, d1, t1) = marks
     pipe.send((r1 - r0, d1 - d0, t1 - t0))
-    await asyncio.gather(*(ws.close() for ws in sockets))
-    await asyncio.gather(*readers, return_exceptions=True)
+    await close()
 
 
-def client_process(url: str, count: int, compression: bool, pipe: Connection) -> None:
-    asyncio.run(_clients(url, count, compression, pipe))
+def client_process(kind: str, url: str, count: int, compression: bool, pipe: Connection) -> None:
+    asyncio.run(_clients(kind, url, count, compression, pipe))
 
 
 # --- measurement ---------------------------------------------------------------------------------
@@ -197,16 +342,19 @@ class Sample:
 class Results:
     samples: dict[int, list[Sample]] = field(default_factory=dict)
     fraction: dict[int, list[float]] = field(default_factory=dict)
+    load: tuple[str, str] = ("", "")
 
 
-def measure(server: Server, subscribers: int, seconds: float, processes: int, compression: bool) -> Sample:
+def measure(server: Server, subscribers: int, seconds: float, processes: int, args: argparse.Namespace) -> Sample:
     url = f"ws://{server.base}{STREAM}"
     context = multiprocessing.get_context("spawn")
     shares = [subscribers // processes + (i < subscribers % processes) for i in range(processes)]
     workers = []
     for share in (s for s in shares if s):
         ours, theirs = context.Pipe()
-        worker = context.Process(target=client_process, args=(url, share, compression, theirs), daemon=True)
+        worker = context.Process(
+            target=client_process, args=(args.client, url, share, args.compression, theirs), daemon=True
+        )
         worker.start()
         workers.append((worker, ours))
     try:
@@ -244,6 +392,7 @@ def measure(server: Server, subscribers: int, seconds: float, processes: int, co
 def run_interval(args: argparse.Namespace, interval: float, sizes: list[int]) -> Results:
     server = start_server(interval, args.queue_size)
     results = Results()
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     try:
         for round_number in range(args.rounds):
             order = sizes[:]
@@ -251,7 +400,7 @@ def run_interval(args: argparse.Namespace, interval: float, sizes: list[int]) ->
             round_samples = {}
             for n in order:
                 processes = 1 if n < 50 else args.client_processes
-                sample = measure(server, n, args.seconds, processes, args.compression)
+                sample = measure(server, n, args.seconds, processes, args)
                 round_samples[n] = sample
                 results.samples.setdefault(n, []).append(sample)
                 print(
@@ -264,6 +413,7 @@ def run_interval(args: argparse.Namespace, interval: float, sizes: list[int]) ->
                 results.fraction.setdefault(n, []).append(sample.delivered / n / lone if lone else float("nan"))
     finally:
         server.stop()
+    results.load = (" ".join(load_before), " ".join(Path("/proc/loadavg").read_text().split()[:3]))
     return results
 
 
@@ -275,20 +425,20 @@ COLUMNS = (
     ("dropped/s", 9),
     ("server CPU", 10),
     ("CPU us/msg", 10),
-    ("x msg/s vs 1", 12),
-    ("x us/msg vs 1", 13),
+    ("x msg/s vs first", 16),
+    ("x us/msg vs prev", 16),
 )
 
 
 def report(interval: float, sizes: list[int], results: Results) -> None:
     rounds = len(results.fraction[sizes[0]])
     print(f"\nfeed every {interval:g} s ({1 / interval:,.0f} updates/s asked), medians of {rounds} rounds")
+    print(f"load average before and after: {results.load[0]} / {results.load[1]}")
     header = " | ".join(f"{name:>{width}}" for name, width in COLUMNS)
     print(header)
     print("-" * len(header))
-    base = sizes[0]
-    base_delivered = statistics.median(s.delivered for s in results.samples[base])
-    base_cost = statistics.median(s.cpu_per_message_us for s in results.samples[base])
+    base_delivered = statistics.median(s.delivered for s in results.samples[sizes[0]])
+    previous_cost = float("nan")
     for n in sizes:
         samples = results.samples[n]
         delivered = statistics.median(s.delivered for s in samples)
@@ -302,8 +452,9 @@ def report(interval: float, sizes: list[int], results: Results) -> None:
             f"{statistics.median(s.server_cpu / s.wall for s in samples):.0%}",
             f"{cost:.1f}",
             f"{delivered / base_delivered:.1f}",
-            f"{cost / base_cost:.2f}",
+            "-" if n == sizes[0] else f"{cost / previous_cost:.2f}",
         )
+        previous_cost = cost
         print(" | ".join(f"{cell:>{width}}" for cell, (_, width) in zip(cells, COLUMNS, strict=True)))
 
 
@@ -315,7 +466,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--client-processes", type=int, default=2, help="processes sharing the clients (N >= 50)")
     parser.add_argument("--queue-size", type=int, default=256, help="the server's stream_queue_size")
-    parser.add_argument("--compression", action="store_true", help="clients ask for permessage-deflate")
+    parser.add_argument(
+        "--client",
+        choices=["lean", "websockets"],
+        default="lean",
+        help="frame-counting clients, or the websockets library",
+    )
+    parser.add_argument("--compression", action="store_true", help="websockets clients ask for permessage-deflate")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="CI smoke: 1 and 10 subscribers, 1 round, short windows")
     args = parser.parse_args(argv)
@@ -331,7 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     compression = "on" if args.compression else "off"
     print(
         f"bench_streams: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"sizes {sizes}, {args.seconds:g} s windows, {args.rounds} rounds, compression {compression}"
+        f"sizes {sizes}, {args.seconds:g} s windows, {args.rounds} rounds, {args.client} clients, "
+        f"compression {compression}"
     )
     for interval in intervals:
         results = run_interval(args, interval, sizes)

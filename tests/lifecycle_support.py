@@ -1,8 +1,9 @@
 """Helpers of the lifecycle, metrics and rollout tests: a plugin with HTTP and WebSocket endpoints,
 lifecycle config snippets, Prometheus scrapes and the server's clock.
 
-``relay`` v1 and v2 answer ``GET /ping`` with their version and the worker's process id, and echo
-on ``/ws``; its distribution ships ``docs/`` like a real module, so the host serves its guide.
+``relay`` v1 and v2 answer ``GET /ping`` with their version and the worker's process id (after
+blocking the worker ``hold`` seconds, if asked), and echo on ``/ws``; its distribution ships
+``docs/`` like a real module, so the host serves its guide.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class RelayModule(Module):
 
 API = """
 import os
+import time
 
 from fastapi import WebSocket
 from trading_core import ModuleApi
@@ -40,7 +42,10 @@ class RelayApi(ModuleApi):
         super().__init__(module)
 
         @self.get("/ping", operation_id="ping")
-        async def ping() -> dict[str, object]:
+        async def ping(hold: float = 0) -> dict[str, object]:
+            # Holding the event loop (on purpose, for the multi-worker test) sends the next
+            # connections to another worker process.
+            time.sleep(hold)
             return {{"version": "{version}", "pid": os.getpid()}}
 
         @self.websocket("/ws")

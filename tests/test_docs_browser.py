@@ -6,9 +6,12 @@ security policy blocks ReDoc's one hard-coded call, for its sidebar logo, before
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +39,8 @@ class Page:
 def open_page(url: str, tmp_path: Path) -> Page:
     """Load ``url`` in headless Chromium, let its scripts run, and return the DOM and its requests."""
     assert CHROMIUM is not None
-    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
-    profile.mkdir()
-    net_log = profile.parent / f"{profile.name}-net.json"
+    profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=tmp_path))  # a new, empty profile
+    net_log = profile.with_name(profile.name + "-net.json")
     command = [
         CHROMIUM,
         "--headless",
@@ -59,9 +61,18 @@ def open_page(url: str, tmp_path: Path) -> Page:
         "--dump-dom",
         url,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return Page(result.stdout, _page_requests(json.loads(net_log.read_text()), url))
+    # Its own session, so that a hung browser is ended with every process it started.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        dom, errors = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    assert process.returncode == 0, errors
+    return Page(dom, _page_requests(json.loads(net_log.read_text()), url))
 
 
 def _page_requests(log: dict[str, Any], url: str) -> list[str]:

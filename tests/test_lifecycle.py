@@ -151,7 +151,8 @@ def test_refusing_to_start_a_sunset_version_is_a_config_switch(tmp_path: Path) -
     site = tmp_path / "site"
     relay_plugin(site)
     (tmp_path / "trading.toml").write_text('after_sunset = "refuse"\n' + relay_lifecycle("2027-01-01", "2027-07-01"))
-    env = with_pythonpath(site, TRADING_NOW="2027-07-02T00:00:00Z")
+    # Only relay: the shipped broker v1 is sunset on 2027-06-01 and would be refused too.
+    env = with_pythonpath(site, TRADING_NOW="2027-07-02T00:00:00Z", ENABLED_MODULES="relay")
 
     served = run_cli("serve", "--port", "0", cwd=tmp_path, env=env)
     checked = run_cli("matrix", "--check", cwd=tmp_path, env=env)

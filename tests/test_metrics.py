@@ -5,6 +5,7 @@ and the switch."""
 from __future__ import annotations
 
 import hashlib
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,25 +24,33 @@ def relay_env(tmp_path: Path, extra_config: str = "", **env: str) -> dict[str, s
 
 
 def test_several_workers_add_up_their_metrics(serve, tmp_path: Path) -> None:
-    env = relay_env(tmp_path, '\n[metrics]\nclient = "header:X-Client-Id"\n')
-    server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}", "--workers", "2"], env=env)
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    env = relay_env(tmp_path, '\n[metrics]\nclient = "header:X-Client-Id"\n', PROMETHEUS_MULTIPROC_DIR=str(folder))
+    # uvicorn's own --workers, as a deployment runs it (trading-host serve --workers N sets the
+    # folder itself); a patient health check, since a worker may take seconds to start on a busy machine.
+    command = [str(BIN / "uvicorn"), "trading_host.main:app", "--port", "{port}", "--workers", "2"]
+    server = serve([*command, "--timeout-worker-healthcheck", "60"], env=env)
 
-    def call(n: int) -> int:
-        # A new connection per call, so that the kernel hands calls to both workers.
+    def call(n: int, path: str = "/api/v1/relay/ping") -> int:
+        # A new connection per call, and each call holds its worker a moment, so that the kernel
+        # hands the next connections to the other worker.
         with httpx.Client(base_url=server.base_url, timeout=10) as client:
-            response = client.get("/api/v1/relay/ping", headers={"X-Client-Id": f"team-{n % 3}"})
+            response = client.get(path, params={"hold": 0.05}, headers={"X-Client-Id": f"team-{n % 3}"})
             assert response.status_code == 200
             return int(response.json()["pid"])
 
+    # The server answers once one worker is up; wait for the second (through v2, not counted below).
+    deadline = time.monotonic() + 60
     with ThreadPoolExecutor(max_workers=8) as pool:
+        while len(set(pool.map(lambda n: call(n, "/api/v2/relay/ping"), range(16)))) < 2:
+            assert time.monotonic() < deadline, "the second worker never answered"
         pids = list(pool.map(call, range(CALLS)))
-    server.get("/api/v2/relay/ping")
 
     assert len(set(pids)) == 2, "both workers should have served calls"
-    # Each scrape is answered by one worker or the other; every one shows the sum of both.
+    # Each scrape (a new connection) is answered by one worker or the other, and each worker served
+    # only part of the calls: a scrape that counts them all added up both workers.
     for _ in range(6):
-        with httpx.Client(base_url=server.base_url, timeout=10) as client:
-            assert client.get("/api/v2/relay/ping").status_code == 200
         requests = scrape(server.base_url, "trading_api_requests_total")
         relay_v1 = (("global_version", "v1"), ("module", "relay"), ("status_class", "2xx"), ("version", "v1"))
         assert requests[relay_v1] == CALLS

@@ -342,14 +342,15 @@ class BrokerService:
         order.executions.append(execution)
         order.set_status(OrderStatus.FILLED, now, f"filled at {plain(decision.fill_price)}")
         moved = await tx.save_position(moved, new=held is None)
-        account = await tx.save_account(
-            replace(
-                account,
-                balance=account.balance + realised,
-                realised_pnl=account.realised_pnl + realised,
-                updated_at=now,
+        if realised:  # a fill that only opens or adds to a position leaves the balance as it is
+            account = await tx.save_account(
+                replace(
+                    account,
+                    balance=account.balance + realised,
+                    realised_pnl=account.realised_pnl + realised,
+                    updated_at=now,
+                )
             )
-        )
         return Fill(execution, replace(moved, last_price=last), account)
 
     # -- positions, executions, account

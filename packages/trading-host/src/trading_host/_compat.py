@@ -13,7 +13,7 @@ from typing import Any
 from ._discovery import Installed
 from ._factory import AppFactory
 from ._openapi import module_openapi
-from ._spec import Spec, check_document
+from ._spec import Spec, json_document
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VERSION_SUFFIX = re.compile(r"_?[Vv][0-9]+$")
@@ -171,8 +171,8 @@ def _collect(spec: Spec, node: object, prefix: str, fields: set[str], seen: froz
 def compat_report(old: Mapping[str, Any], new: Mapping[str, Any]) -> CompatReport:
     """Match each operation of ``old`` in ``new`` (by method and path, then by operationId without
     a version suffix such as ``V2``) and list the response fields of ``old`` that ``new`` lacks."""
-    old_spec = Spec(check_document(dict(old), label="OLD"), "OLD")
-    new_spec = Spec(check_document(dict(new), label="NEW"), "NEW")
+    old_spec = Spec(json_document(old, label="OLD"), "OLD")
+    new_spec = Spec(json_document(new, label="NEW"), "NEW")
     new_operations = _operations(new_spec)
     by_path = {(op.method, _template(op.path)): op for op in new_operations}
     by_id = {_base_id(op.operation_id): op for op in new_operations if op.operation_id}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from ._spec import Bound, DocumentError, Shape, Spec, check_document
+from ._spec import Bound, DocumentError, Shape, Spec, json_document
 
 Level = Literal["breaking", "non-breaking"]
 BREAKING: Level = "breaking"
@@ -165,8 +165,6 @@ def _sunset(op: Mapping[str, Any]) -> date | str | None:
     raw = op.get("x-sunset")
     if raw is None:
         return None
-    if isinstance(raw, date):
-        return raw
     try:
         return datetime.fromisoformat(str(raw)).date()
     except ValueError:
@@ -972,8 +970,8 @@ def diff_openapi(
     Raises :class:`DocumentError` when a document cannot be read (a bad ``$ref``, a malformed part).
     """
     options = Options(allow_removal_after_sunset, today or Options().today)
-    old_spec = Spec(check_document(dict(old), label="OLD"), "OLD")
-    new_spec = Spec(check_document(dict(new), label="NEW"), "NEW")
+    old_spec = Spec(json_document(old, label="OLD"), "OLD")
+    new_spec = Spec(json_document(new, label="NEW"), "NEW")
     return _Walker(old_spec, new_spec, options).run()
 
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
-import yaml
-
 Bound = tuple[float, bool]
 """A numeric bound: its value and whether it is exclusive."""
 
@@ -49,12 +47,24 @@ def parse_document(text: str, *, label: str = "document") -> dict[str, Any]:
     try:
         data = json.loads(text)
     except ValueError:
+        import yaml  # only for the documents that are not JSON: it adds to every command's start-up
+
         try:
             # YAML is a superset of JSON: a document that is neither gets YAML's (better) message.
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise DocumentError(f"{label} is neither JSON nor YAML: {exc}") from exc
-    return check_document(data, label=label)
+    return json_document(data, label=label)
+
+
+def json_document(data: object, *, label: str = "document") -> dict[str, Any]:
+    """A checked copy of ``data`` as JSON would hold it: YAML's dates and number keys (``200``)
+    become strings, so every rule reads one form."""
+    try:
+        copied = json.loads(json.dumps(data, default=str))
+    except (TypeError, ValueError) as exc:
+        raise DocumentError(f"{label} cannot be held as JSON: {exc}") from exc
+    return check_document(copied, label=label)
 
 
 def check_document(data: object, *, label: str = "document") -> dict[str, Any]:
