@@ -50,6 +50,7 @@ TEST_REQUIREMENTS = [
     "packaging>=23",
     "hatchling>=1.21",
     "hypothesis>=6",
+    "websockets>=12",
 ]
 
 
@@ -115,5 +116,5 @@ def lint(session: nox.Session) -> None:
 @nox.session(requires=["wheels"])
 def mypy(session: nox.Session) -> None:
     """mypy --strict over every package's sources."""
-    install_wheels(session, list(SOURCES), "mypy", "nox", *TEST_REQUIREMENTS)
+    install_wheels(session, list(SOURCES), "mypy", "nox", "types-PyYAML", *TEST_REQUIREMENTS)
     session.run("mypy", *(str(s / "src") for s in SOURCES.values()), "noxfile.py", "benchmarks")

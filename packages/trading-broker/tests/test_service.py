@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -352,3 +353,30 @@ async def test_strict_rules_list_every_violation(service):
     assert rules == [("quantity", "lot_size"), ("limit_price", "not_allowed"), ("stop_price", "required")]
     basic = [(v.field, v.rule) for v in service.violations(request, Strictness.BASIC)]
     assert basic == [("stop_price", "required")]
+
+
+async def test_an_order_placed_between_two_checks_is_checked_even_if_its_symbol_did_not_move(database_url, tape, now):
+    """The matcher reads only symbols whose price moved, plus orders changed since its last check:
+    an order placed at another price, when the price is back where the last check saw it."""
+    clock = [now]
+    broker = BrokerService(database_url=database_url, prices=tape, clock=lambda: clock[0])
+    await broker.open()
+    await broker.store.reset()
+    try:
+        old = (await broker.place("acc", order(OrderType.LIMIT, limit_price=99.0))).order
+        assert await broker.check_working_orders() == 0  # sees AAPL at 100
+        clock[0] += timedelta(minutes=1)
+        tape.prices["AAPL"] = 103.0
+        placed = (await broker.place("acc", order(OrderType.LIMIT, limit_price=101.0))).order
+        assert placed.status is OrderStatus.WORKING
+        clock[0] += timedelta(minutes=1)
+        tape.prices["AAPL"] = 100.0  # where the last check saw it
+        assert await broker.check_working_orders() == 1
+        assert (await broker.get("acc", placed.id)).status is OrderStatus.FILLED
+        assert (await broker.get("acc", old.id)).status is OrderStatus.WORKING
+        clock[0] += timedelta(minutes=1)
+        tape.prices["AAPL"] = 98.0  # the symbol moved: the old order is read again
+        assert await broker.check_working_orders() == 1
+        assert (await broker.get("acc", old.id)).status is OrderStatus.FILLED
+    finally:
+        await broker.close()

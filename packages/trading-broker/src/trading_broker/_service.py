@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from . import _keys
 from ._auth import ApiKeyring, StoredKey
@@ -43,6 +43,9 @@ Clock = Callable[[], datetime]
 # A placement whose idempotency key another transaction stored first is retried, to replay that
 # transaction's answer; more than one retry would mean the key was stored and then vanished.
 _PLACEMENT_ATTEMPTS = 2
+# How far apart the clocks of worker processes may be: orders another worker changed this long
+# before this worker's last check are still re-checked.
+_CLOCK_SLACK = timedelta(seconds=5)
 
 
 def _utc_now() -> datetime:
@@ -98,6 +101,9 @@ class BrokerService:
         self._keyring = ApiKeyring(api_keys)
         self._clock = clock if clock is not None else _utc_now
         self._published_equity: dict[str, float] = {}
+        # What the last check of the working orders saw: the time, and each symbol's price.
+        self._checked_at: datetime | None = None
+        self._checked: dict[str, float] = {}
 
     async def open(self) -> None:
         """Open (and migrate) the database; the module's lifespan calls it once."""
@@ -272,15 +278,25 @@ class BrokerService:
     # -- fills
 
     async def check_working_orders(self) -> int:
-        """Check every working order (of every account) against the last price, and trigger or
-        fill those the price now allows. Returns how many orders changed.
+        """Check the working orders (of every account) against the last prices, and trigger or
+        fill those the prices now allow. Returns how many orders changed.
 
-        Worker processes sharing a database may all run this: each order is re-read under a lock
-        (skipped when another process holds it) and changed only if it is still working.
+        Only what can have changed is read: orders in a symbol whose price moved since the last
+        check, and orders placed or modified since then (each was checked at its own price). Worker
+        processes sharing a database may all run this: each order is re-read under a lock (skipped
+        when another process holds it) and changed only if it is still working.
         """
         now = self._clock()
         async with self.store.read() as tx:
-            working = await tx.orders(None, OrderStatus.WORKING)
+            symbols = await tx.working_symbols()
+            prices = {symbol: self.prices.last_price(symbol, now) for symbol in symbols}
+            if self._checked_at is None:
+                working = await tx.working_orders()
+            else:
+                moved = {s for s, price in prices.items() if price is not None and self._checked.get(s) != price}
+                working = await tx.working_orders(symbols=moved, updated_since=self._checked_at - _CLOCK_SLACK)
+        self._checked.update({s: p for s, p in prices.items() if p is not None})
+        self._checked_at = now
         changed = 0
         for snapshot in working:
             last = self.prices.last_price(snapshot.symbol, now)

@@ -17,13 +17,13 @@ read is refused rather than lost even if a lock were missing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
@@ -97,24 +97,40 @@ class Transaction:
         )
         return order_from_row(row, [execution_from_row(e) for e in found.mappings()])
 
-    async def orders(self, account: str | None, status: OrderStatus | None = None) -> list[Order]:
-        """Orders of ``account`` (``None``: every account), oldest first, optionally of one ``status``."""
-        query = select(orders).order_by(orders.c.seq)
-        if account is not None:
-            query = query.where(orders.c.account == account)
+    async def orders(self, account: str, status: OrderStatus | None = None) -> list[Order]:
+        """The account's orders, oldest first, optionally of one ``status``."""
+        conditions: list[ColumnElement[bool]] = [orders.c.account == account]
         if status is not None:
-            query = query.where(orders.c.status == status.value)
+            conditions.append(orders.c.status == status.value)
+        return await self._orders_where(conditions)
+
+    async def working_orders(
+        self, *, symbols: Collection[str] | None = None, updated_since: datetime | None = None
+    ) -> list[Order]:
+        """Working orders of every account, oldest first: all of them, or (given either filter)
+        those in ``symbols`` and those changed since ``updated_since``."""
+        conditions: list[ColumnElement[bool]] = [orders.c.status == OrderStatus.WORKING.value]
+        if symbols is not None or updated_since is not None:
+            either: list[ColumnElement[bool]] = []
+            if symbols:
+                either.append(orders.c.symbol.in_(sorted(symbols)))
+            if updated_since is not None:
+                either.append(orders.c.updated_at >= updated_since)
+            conditions.append(or_(*either) if either else false())
+        return await self._orders_where(conditions)
+
+    async def working_symbols(self) -> set[str]:
+        """The symbols that have working orders, in any account."""
+        query = select(orders.c.symbol).where(orders.c.status == OrderStatus.WORKING.value).distinct()
+        return set((await self._connection.execute(query)).scalars())
+
+    async def _orders_where(self, conditions: list[ColumnElement[bool]]) -> list[Order]:
+        query = select(orders).where(*conditions).order_by(orders.c.seq)
         rows = (await self._connection.execute(query)).mappings().all()
         if not rows:
             return []
-        wanted = select(executions).order_by(executions.c.seq)
-        if account is not None:
-            wanted = wanted.where(executions.c.account == account)
-        if status is not None:
-            ids = select(orders.c.id).where(orders.c.status == status.value)
-            if account is not None:
-                ids = ids.where(orders.c.account == account)
-            wanted = wanted.where(executions.c.order_id.in_(ids))
+        ids = select(orders.c.id).where(*conditions)
+        wanted = select(executions).where(executions.c.order_id.in_(ids)).order_by(executions.c.seq)
         by_order: dict[str, list[Execution]] = {}
         for row in (await self._connection.execute(wanted)).mappings():
             by_order.setdefault(row["order_id"], []).append(execution_from_row(row))
