@@ -50,7 +50,7 @@ TEST_REQUIREMENTS = [
     "packaging>=23",
     "hatchling>=1.21",
     "hypothesis>=6",
-    "websockets>=12",
+    "websockets>=15",
 ]
 
 

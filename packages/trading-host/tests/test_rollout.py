@@ -77,6 +77,12 @@ def test_raising_a_weight_only_moves_callers_onto_that_version() -> None:
     after = {c: rollout({"v1": 80, "v2": 20}).pick(c) for c in CALLERS}
     assert all(after[c] == "v2" for c in CALLERS if before[c] == "v2")
     assert sum(v == "v2" for v in after.values()) > sum(v == "v2" for v in before.values())
+    # With three versions, callers move forward only: never back to an earlier-listed version.
+    order = {"v1": 1, "v2": 2, "v3": 3}
+    three_before = {c: rollout({"v1": 50, "v2": 25, "v3": 25}).pick(c) for c in CALLERS}
+    three_after = {c: rollout({"v1": 50, "v2": 25, "v3": 50}).pick(c) for c in CALLERS}
+    assert all(order[three_after[c]] >= order[three_before[c]] for c in CALLERS)
+    assert any(three_after[c] != three_before[c] for c in CALLERS)
 
 
 def test_only_the_ratio_of_the_weights_counts_and_a_zero_weight_gets_nobody() -> None:

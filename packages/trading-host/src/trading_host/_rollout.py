@@ -5,7 +5,7 @@ The caller attribute (a header, a cookie or the API key) is hashed with SHA-256,
 Python's ``hash()``, which is salted per process: the same caller lands on the same version in
 every worker process and after every restart. The hash is read as a point in [0, 1) and the
 weights, in the order the config lists them, cut that interval into one slice per version; so
-raising the weight of the version listed last only ever moves callers onto it.
+raising the weight of the version listed last never moves a caller back to an earlier-listed one.
 """
 
 from __future__ import annotations
