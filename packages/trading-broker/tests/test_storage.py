@@ -88,15 +88,30 @@ async def test_migrations_build_exactly_the_declared_schema(empty_database):
 
 
 async def test_workers_starting_at_once_migrate_once(empty_database):
-    engines = [create_engine(empty_database) for _ in range(4)]
+    stores = [BrokerStore(empty_database) for _ in range(4)]
     try:
-        await asyncio.gather(*(upgrade(e) for e in engines))
-        async with engines[0].connect() as connection:
+        await asyncio.gather(*(store.open() for store in stores))
+        async with stores[0].engine.connect() as connection:
             versions = (await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))).all()
         assert [v[0] for v in versions] == [head()]
+        # And they work side by side at once.
+        await asyncio.gather(*(_insert(store, f"o-{i}") for i, store in enumerate(stores)))
+        async with stores[3].read() as tx:
+            assert await tx.count_orders() == 4
     finally:
-        for engine in engines:
-            await engine.dispose()
+        for store in stores:
+            await store.close()
+
+
+async def _insert(store: BrokerStore, order_id: str) -> None:
+    async with store.write() as tx:
+        await tx.insert_order(new_order(order_id, filled=False))
+
+
+async def test_a_sqlite_file_in_a_missing_folder_is_a_clear_error(tmp_path):
+    store = BrokerStore(f"sqlite:///{tmp_path / 'nope' / 'broker.db'}")
+    with pytest.raises(FileNotFoundError, match="does not exist: create it, or change database_url"):
+        await store.open()
 
 
 async def test_a_database_from_a_newer_release_is_refused_clearly(store, database_url):

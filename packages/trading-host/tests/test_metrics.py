@@ -11,11 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from host_fakes import write_config
 from host_plugins import AlphaV1, AlphaV2, BetaV1, CoreApi
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import WebSocketDenialResponse
 
 from trading_host import AppFactory, Installed
 from trading_host._multiprocess import MULTIPROC_ENV, multiprocess_metrics
+from trading_host._recorders import LocalRecorder, SharedRecorder
 
 DEPRECATED_AT = 1798761600  # 2027-01-01T00:00:00Z
 SUNSET_AT = 1814400000  # 2027-07-01T00:00:00Z
@@ -227,3 +229,36 @@ def test_one_worker_needs_no_folder() -> None:
     with multiprocess_metrics(env, workers=1) as folder:
         assert folder is None
     assert env == {}
+
+
+def test_both_recorders_give_the_same_metrics_for_the_same_requests() -> None:
+    # One process counts in plain numbers; several share prometheus-client's values: a scrape
+    # must read the same either way.
+    local, shared = LocalRecorder(), SharedRecorder()
+    for recorder in (local, shared):
+        alpha = recorder.series("alpha", "v1", "v1")
+        beta = recorder.series("beta", "v1", "v2")
+        for status, seconds in ((200, 0.004), (201, 0.02), (404, 0.3), (503, 12.0), (0, 0.001)):
+            alpha.request(status, seconds)
+        beta.request(101, None)
+        recorder.deprecated("alpha", "v1", "key:0123456789abcdef")
+        recorder.rollout("latest", "v2")
+
+    def read(recorder: LocalRecorder | SharedRecorder) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        text = generate_latest(recorder.registry).decode()
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if not s.name.endswith("_created")
+        }
+
+    local_samples = read(local)
+    assert local_samples == read(shared)
+    alpha = (("global_version", "v1"), ("module", "alpha"), ("version", "v1"))
+    assert local_samples[("trading_api_requests_total", (*alpha[:2], ("status_class", "5xx"), alpha[2]))] == 2
+    assert (
+        local_samples[("trading_api_request_duration_seconds_bucket", (*alpha[:1], ("le", "0.005"), *alpha[1:]))] == 2
+    )
+    assert local_samples[("trading_api_request_duration_seconds_count", alpha)] == 5
+    assert local_samples[("trading_api_request_duration_seconds_sum", alpha)] == pytest.approx(12.325)

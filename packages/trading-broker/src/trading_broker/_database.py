@@ -1,12 +1,16 @@
 """The database engine: one SQLAlchemy async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
 Durability is on for both: an order acknowledged to a client has been committed to disk. SQLite
-runs in WAL mode with ``synchronous=FULL`` (every commit is fsynced); PostgreSQL sessions run with
-``synchronous_commit=on`` whatever the server's default.
+runs in WAL mode (set by :func:`prepare`) with ``synchronous=FULL`` (every commit is fsynced);
+PostgreSQL sessions run with ``synchronous_commit=on`` whatever the server's default.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -80,7 +84,6 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         # otherwise start transactions late (at the first write) and commit before DDL.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        _use_wal(cursor)
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -94,18 +97,35 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     return engine
 
 
-def _use_wal(cursor: Any) -> None:
-    """Switch the file to WAL (it stays so), without waiting for another connection's lock.
+async def prepare(url: URL) -> None:
+    """Make the database ready for engines: for SQLite, check the folder and switch the file to
+    WAL journaling (it stays so). Call it before the first engine on ``url`` connects."""
+    if url.get_backend_name() == "sqlite":
+        await asyncio.to_thread(_prepare_sqlite_file, url.database or "")
 
-    Switching needs the file to itself. Were this connection to wait for it, holding its shared
-    lock, while another connection waits for that shared lock to go before committing, both would
-    wait out the busy timeout: workers opening a new file at once did. So it tries without
-    waiting, and a connection that finds the file busy goes on in the default rollback journal
-    (just as durable) until a later connection makes the switch.
-    """
-    cursor.execute("PRAGMA busy_timeout=0")
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-    except Exception as exc:  # the driver's OperationalError, whichever module defines it
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise
+
+def _prepare_sqlite_file(path: str) -> None:
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"the folder {folder} of the SQLite database {path!r} does not exist: create it, or change database_url"
+        )
+    # The switch needs the file to itself. Waiting for it inside SQLite would hold a shared lock
+    # while another process, committing in the old journal mode, waits for that lock to go: both
+    # would wait out the busy timeout (worker processes opening a new file at once did). So each
+    # try gives up at once, releasing its locks, and the next comes a moment later.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        connection = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            mode = str(connection.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        else:
+            if mode.lower() != "wal":
+                raise RuntimeError(f"the SQLite database {path!r} cannot use WAL journaling (it stays {mode!r})")
+            return
+        finally:
+            connection.close()
+        time.sleep(0.02)

@@ -295,8 +295,7 @@ class BrokerService:
             else:
                 moved = {s for s, price in prices.items() if price is not None and self._checked.get(s) != price}
                 working = await tx.working_orders(symbols=moved, updated_since=self._checked_at - _CLOCK_SLACK)
-        self._checked.update({s: p for s, p in prices.items() if p is not None})
-        self._checked_at = now
+        seen = {s: p for s, p in prices.items() if p is not None}
         changed = 0
         for snapshot in working:
             last = self.prices.last_price(snapshot.symbol, now)
@@ -308,14 +307,22 @@ class BrokerService:
             try:
                 async with self.store.write() as tx:
                     order = await tx.order(snapshot.id, skip_locked=True)
-                    if order is None or order.status is not OrderStatus.WORKING:
+                    if order is None:
+                        # Another transaction holds it; it may not change it, so look again next time.
+                        seen.pop(snapshot.symbol, None)
+                        continue
+                    if order.status is not OrderStatus.WORKING:
                         continue
                     fill = await self._match(tx, order, now)
                     await tx.update_order(order, [fill.execution] if fill else [])
             except StaleWrite:
-                continue  # another process changed it first; the next check sees its state
+                seen.pop(snapshot.symbol, None)
+                continue
             changed += 1
             await self._published(order, "filled" if fill else "triggered", fill)
+        # Recorded only once every order was handled: after a failure, the next check reads them all again.
+        self._checked = seen
+        self._checked_at = now
         return changed
 
     async def _match(self, tx: Transaction, order: Order, now: datetime) -> Fill | None:

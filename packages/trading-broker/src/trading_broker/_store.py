@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import _migrate
 from ._auth import StoredKey
-from ._database import WRITE_OPTION, create_engine, describe, normalize_url
+from ._database import WRITE_OPTION, create_engine, describe, normalize_url, prepare
 from ._models import Account, Execution, Order, OrderStatus, Position
 from ._rows import (
     account_from_row,
@@ -315,6 +315,7 @@ class BrokerStore:
         """Connect, and bring the schema to this release's revision."""
         if self._engine is not None:
             return
+        await prepare(self.url)
         engine = create_engine(self.url)
         try:
             await _migrate.upgrade(engine)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
+from prometheus_client import CollectorRegistry, make_asgi_app
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
@@ -34,53 +34,33 @@ from ._caller import CallerKey
 from ._config import MetricsConfig
 from ._dispatch import Mount, route_path
 from ._multiprocess import MULTIPROC_ENV
+from ._recorders import LocalRecorder, Recorder, Series, SharedRecorder
 
 OTHER_CLIENTS = "other"
-_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
 
 
 class Metrics:
-    """The metrics of one app factory, in a registry of their own (so that several apps in one
-    process, as in tests, do not collide in prometheus-client's global registry)."""
+    """The metrics of one app factory: counted in this process, or shared by every worker process
+    when ``PROMETHEUS_MULTIPROC_DIR`` is set (see ``_recorders``)."""
 
     def __init__(self, config: MetricsConfig, clock: Callable[[], float]) -> None:
         self.config = config
         self.clock = clock
         self.client = CallerKey.parse(config.client, shown=True)
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "trading_api_requests",
-            "Requests and WebSocket handshakes, by module version, global version and status class.",
-            ["module", "version", "global_version", "status_class"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "trading_api_request_duration_seconds",
-            "Time to answer an HTTP request, body included.",
-            ["module", "version", "global_version"],
-            registry=self.registry,
-        )
-        self.deprecated = Counter(
-            "trading_api_deprecated_requests",
-            "Calls to a module version past its deprecation date, by client.",
-            ["module", "version", "client"],
-            registry=self.registry,
-        )
-        self.rollout = Counter(
-            "trading_api_rollout_requests",
-            "Requests through a rollout alias, by the global version chosen.",
-            ["alias", "global_version"],
-            registry=self.registry,
-        )
+        self.shared = bool(os.environ.get(MULTIPROC_ENV))
+        self.recorder: Recorder = SharedRecorder() if self.shared else LocalRecorder()
         self._clients: set[str] = set()
 
     def instrument(self, app: ASGIApp, mount: Mount, lifecycle: Lifecycle | None) -> ASGIApp:
         """``app`` with its requests counted and timed under ``mount``'s labels."""
-        return _Instrumented(self, app, mount, lifecycle)
+        series = self.recorder.series(mount.module, mount.version, mount.global_version or "")
+        return _Instrumented(self, series, app, mount, lifecycle)
 
     def rollout_observer(self, alias: str) -> Callable[[str], None]:
+        recorder = self.recorder
+
         def observe(chosen: str) -> None:
-            self.rollout.labels(alias, chosen).inc()
+            recorder.rollout(alias, chosen)
 
         return observe
 
@@ -93,13 +73,13 @@ class Metrics:
                 client = OTHER_CLIENTS
             else:
                 self._clients.add(client)
-        self.deprecated.labels(mount.module, mount.version, client).inc()
+        self.recorder.deprecated(mount.module, mount.version, client)
 
     def exposition(self) -> ASGIApp:
         """prometheus-client's own ASGI app (content negotiation, compression) over this factory's
-        registry, or over every worker's files in multiprocess mode."""
-        registry = self.registry
-        if os.environ.get(MULTIPROC_ENV):
+        counts, or over every worker's files in multiprocess mode."""
+        registry = self.recorder.registry
+        if self.shared:
             registry = CollectorRegistry()
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         app: ASGIApp = make_asgi_app(registry)
@@ -110,23 +90,16 @@ class Metrics:
 
 
 class _Instrumented:
-    __slots__ = ("_by_class", "app", "deprecated_at", "labels", "latency", "metrics", "mount")
+    __slots__ = ("app", "deprecated_at", "metrics", "mount", "series")
 
-    def __init__(self, metrics: Metrics, app: ASGIApp, mount: Mount, lifecycle: Lifecycle | None) -> None:
+    def __init__(
+        self, metrics: Metrics, series: Series, app: ASGIApp, mount: Mount, lifecycle: Lifecycle | None
+    ) -> None:
         self.metrics = metrics
+        self.series = series
         self.app = app
         self.mount = mount
-        self.labels = (mount.module, mount.version, mount.global_version or "")
-        self.latency = metrics.latency.labels(*self.labels)
         self.deprecated_at = midnight_utc(lifecycle.deprecation) if lifecycle is not None else None
-        self._by_class: dict[int, Any] = {}
-
-    def _count(self, status: int) -> None:
-        kind = status // 100 if 100 <= status < 600 else 5
-        child = self._by_class.get(kind)
-        if child is None:
-            child = self._by_class[kind] = self.metrics.requests.labels(*self.labels, _CLASSES[kind])
-        child.inc()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.deprecated_at is not None and self.metrics.clock() >= self.deprecated_at:
@@ -149,8 +122,7 @@ class _Instrumented:
             status = exc.status_code
             raise
         finally:
-            self.latency.observe(time.perf_counter() - start)
-            self._count(status)
+            self.series.request(status, time.perf_counter() - start)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         counted = False
@@ -161,20 +133,20 @@ class _Instrumented:
                 kind = message["type"]
                 if kind == "websocket.accept":
                     counted = True
-                    self._count(101)
+                    self.series.request(101, None)
                 elif kind == "websocket.http.response.start":
                     counted = True
-                    self._count(message["status"])
+                    self.series.request(message["status"], None)
                 elif kind == "websocket.close":  # closed before accepting: the server answers 403
                     counted = True
-                    self._count(403)
+                    self.series.request(403, None)
             await send(message)
 
         try:
             await self.app(scope, receive, send_status)
         finally:
             if not counted:
-                self._count(500)
+                self.series.request(500, None)
 
 
 class MetricsRoute(BaseRoute):
