@@ -8,6 +8,7 @@ entry point fails a test.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
@@ -15,6 +16,9 @@ import nox
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "no"
 nox.options.error_on_missing_interpreters = True
+# Servers in the tests start from the installed wheels; without bytecode every start compiles
+# SQLAlchemy and FastAPI again (seconds), which uv skips by default and uvicorn's workers may not wait for.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 ROOT = Path(__file__).parent
 DIST = ROOT / "dist"

@@ -49,7 +49,8 @@ def test_everything_is_there_after_a_restart(serve, tmp_path: Path, database_url
     ok(first.client.delete(f"{V1}/orders/{canceled['id']}"))
     ok(first.post(f"{V1}/orders", json={"symbol": "NOPE", "quantity": 1}))  # stored as rejected
     retry = {**bearer(alice), "Idempotency-Key": "restart-1"}
-    placed_v2 = ok(first.post(f"{V2}/orders", json={"symbol": "EURUSD", "quantity": 3000, "side": "SELL"}, headers=retry))
+    eurusd = {"symbol": "EURUSD", "quantity": 3000, "side": "SELL"}
+    placed_v2 = ok(first.post(f"{V2}/orders", json=eurusd, headers=retry))
     before = snapshot(first, alice)
     assert [o["status"] for o in before["v1"]["orders"]] == ["filled", "filled", "working", "canceled", "rejected"]
     assert [(p["symbol"], p["side"], p["quantity"]) for p in before["v1"]["positions"]] == [("AAPL", "BUY", 60)]
@@ -58,7 +59,7 @@ def test_everything_is_there_after_a_restart(serve, tmp_path: Path, database_url
 
     second = serve(serve_command(), env=env)
     assert snapshot(second, alice) == before
-    replay = second.post(f"{V2}/orders", json={"symbol": "EURUSD", "quantity": 3000, "side": "SELL"}, headers=retry)
+    replay = second.post(f"{V2}/orders", json=eurusd, headers=retry)
     assert ok(replay) == placed_v2
     assert replay.headers["idempotent-replayed"] == "true"
     # The restarted server goes on where the first stopped: the working order can still be canceled.

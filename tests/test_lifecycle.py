@@ -134,6 +134,7 @@ def test_the_links_lead_to_the_guide_and_the_successor(serve, tmp_path: Path) ->
     guide = server.get(links["deprecation"]["url"])
     successor = server.get(links["successor-version"]["url"] + "/ping")
     changelogs = [server.get(f"/docs/relay/CHANGELOG-{v}").text for v in ("v1", "v2")]
+    core_changelog = server.get("/docs/core/CHANGELOG-v1")  # shipped in the trading-core wheel
     openapi = server.get("/api/v1/openapi.json").json()
 
     assert guide.status_code == 200
@@ -142,6 +143,8 @@ def test_the_links_lead_to_the_guide_and_the_successor(serve, tmp_path: Path) ->
     assert links["sunset"]["url"] == links["deprecation"]["url"]
     assert successor.json()["version"] == "v2"
     assert changelogs == ["# relay v1\n", "# relay v2\n"]
+    assert core_changelog.status_code == 200
+    assert core_changelog.text.startswith("# Core API v1: changelog")
     ping = openapi["paths"]["/api/v1/relay/ping"]["get"]
     assert (ping["deprecated"], ping["x-sunset"]) == (True, "2027-07-01")
     assert "deprecated" not in openapi["paths"]["/api/v1/core/health"]["get"]
