@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -177,8 +179,10 @@ def last(module: BrokerModule):
     return price
 
 
-@pytest.fixture
-def client(module: BrokerModule) -> Iterator[TestClient]:
+@contextmanager
+def _serving(module: BrokerModule) -> Iterator[TestClient]:
+    """A client of an app serving ``module`` as v1 and v2, its lifespan running."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with module.lifespan():
@@ -189,3 +193,88 @@ def client(module: BrokerModule) -> Iterator[TestClient]:
     app.include_router(BrokerApiV2(module), prefix=V2)
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def serving() -> Callable[[BrokerModule], AbstractContextManager[TestClient]]:
+    """``with serving(module) as client``: an app serving ``module`` as v1 and v2, running."""
+    return _serving
+
+
+@pytest.fixture
+def client(module: BrokerModule) -> Iterator[TestClient]:
+    with _serving(module) as client:
+        yield client
+
+
+@pytest.fixture
+def stream_module(sqlite_url: str, tape: Tape) -> BrokerModule:
+    """A module priced by the tape, streaming every equity change at once."""
+    settings = {**SETTINGS, "database_url": sqlite_url, "equity_interval": 0}
+    return BrokerModule(ModuleContext(settings=settings), prices=tape, clock=lambda: NOW)
+
+
+@pytest.fixture
+def stream_client(stream_module: BrokerModule) -> Iterator[TestClient]:
+    """A client of ``stream_module`` whose background matcher is stopped, so that no check races
+    the test's: ``client.portal.call(stream_module.matcher.tick)`` runs one."""
+    with _serving(stream_module) as client:
+        client.portal.call(stream_module.matcher.stop)
+        yield client
+
+
+# -- streams
+
+
+class StreamTools:
+    """Reading a stream over Starlette's test client without ever waiting for a message that may
+    not come: :meth:`sync` sends a request and returns what arrived before its reply (updates the
+    server had queued already, since a change's events are published before its HTTP answer)."""
+
+    def __init__(self, module: BrokerModule) -> None:
+        self.module = module
+        self._syncs = 0
+
+    def subscribe(self, ws: Any, route: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Subscribe; the ``subscribe.response``."""
+        ws.send_json({"type": f"{route}.subscribe", "id": f"sub-{route}", "payload": params or {}})
+        reply: dict[str, Any] = ws.receive_json()
+        assert reply["type"] == f"{route}.subscribe.response", reply
+        return reply
+
+    def sync(self, ws: Any) -> list[dict[str, Any]]:
+        """Every message that arrives before the reply to a request sent now."""
+        self._syncs += 1
+        marker = f"sync-{self._syncs}"
+        ws.send_json({"type": "sync", "id": marker})
+        received = []
+        while (message := ws.receive_json()).get("id") != marker:
+            received.append(message)
+        assert message["payload"]["code"] == "unknown-type", message
+        return received
+
+    def updates(self, ws: Any, route: str | None = None) -> list[dict[str, Any]]:
+        """The payloads of the updates queued for ``ws`` (of ``route``), in order."""
+        found = []
+        for message in self.sync(ws):
+            assert message["type"].endswith(".update"), message
+            if route is None or message["type"] == f"{route}.update":
+                found.append(message["payload"])
+        return found
+
+    def running(self, client: TestClient) -> dict[str, int]:
+        """The module's stream connections and feeds, and the open event subscriptions under them."""
+        streams: dict[str, int] = client.portal.call(self.module.health)["streams"]
+        return {**streams, "event_subscriptions": self.module.service.events.subscribers}
+
+    def wait_until(self, client: TestClient, expected: dict[str, int]) -> None:
+        """Wait (a few seconds at most) for the server to notice connections closing."""
+        deadline = time.monotonic() + 5
+        while (now := self.running(client)) != expected:
+            assert time.monotonic() < deadline, now
+            time.sleep(0.01)
+
+
+@pytest.fixture
+def streams(stream_module: BrokerModule) -> StreamTools:
+    return StreamTools(stream_module)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from trading_core import Module, ModuleContext
+from trading_core.streams import StreamHub, StreamLimits
 
 from ._matcher import Matcher
 from ._prices import PriceSource
@@ -45,6 +47,8 @@ class BrokerModule(Module):
             initial_balance=settings.initial_balance,
         )
         self.matcher = Matcher(self.service, settings.match_interval)
+        self.stream_hubs: list[StreamHub] = []
+        """The stream endpoints of the API versions built over this module, for health and shutdown."""
 
     @property
     def broker_settings(self) -> BrokerSettings:
@@ -57,21 +61,38 @@ class BrokerModule(Module):
         """The account broker API v1 acts on."""
         return self.broker_settings.default_account
 
+    @property
+    def stream_limits(self) -> StreamLimits:
+        """The per-client bounds of the broker's stream endpoints, from the settings."""
+        settings = self.broker_settings
+        return StreamLimits(queue_size=settings.stream_queue_size, max_dropped=settings.stream_max_dropped)
+
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
-        """Open and migrate the database, run the matcher; stop the matcher and close the database."""
+        """Open and migrate the database, run the matcher; close the streams, stop the matcher and
+        close the database."""
         await self.service.open()
         try:
             self.matcher.start()
             try:
                 yield
             finally:
+                # Whatever the server did with the open sockets, no stream feed outlives the module.
+                await asyncio.gather(*(hub.close() for hub in self.stream_hubs))
                 await self.matcher.stop()
         finally:
             await self.service.close()
 
     async def health(self) -> dict[str, Any]:
-        report: dict[str, Any] = {"status": "ok", **await self.service.health(), "matcher": self.matcher.running}
+        report: dict[str, Any] = {
+            "status": "ok",
+            **await self.service.health(),
+            "matcher": self.matcher.running,
+            "streams": {
+                "connections": sum(hub.connections for hub in self.stream_hubs),
+                "feeds": sum(len(hub.feeds()) for hub in self.stream_hubs),
+            },
+        }
         if self.matcher.last_error is not None:
             report["matcher_error"] = self.matcher.last_error
         return report

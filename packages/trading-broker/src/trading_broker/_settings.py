@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ._database import DEFAULT_DATABASE_URL, normalize_url
+
+_ORIGIN = re.compile(r"^https?://[^/?#\s]+$")
 
 Account = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
@@ -43,6 +46,29 @@ class BrokerSettings(BaseModel):
     """Seconds between two checks of the working orders against the last prices."""
     api_keys: list[ApiKey] = Field(default_factory=list)
     """Keys broker API v2 accepts besides those in the database (``trading-broker keys create``)."""
+    equity_interval: float = Field(default=1.0, ge=0, le=3600, allow_inf_nan=False)
+    """Seconds between two ``equity`` stream updates of one account; changes in between are
+    merged and the latest is sent when the interval ends (0: every change at once)."""
+    stream_queue_size: int = Field(default=256, ge=1, le=100_000)
+    """Stream updates queued for one client before the oldest is dropped (and the client told)."""
+    stream_max_dropped: int = Field(default=1_024, ge=1, le=1_000_000)
+    """Updates dropped in a row for one stream client before it is closed as too slow (code 4429)."""
+    stream_origins: list[str] = Field(default_factory=list)
+    """Web page origins (``https://app.example``) allowed to open broker API v1's streams besides
+    the server's own; ``["*"]`` allows every page. v1 has no authentication, so by default a page
+    of another site cannot read the default account's stream."""
+
+    @field_validator("stream_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for origin in value:
+            origin = origin.strip().rstrip("/").lower()
+            if origin != "*" and not _ORIGIN.match(origin):
+                fix = "write scheme://host[:port], like https://app.example, or '*'"
+                raise ValueError(f"{origin!r} is not an origin: {fix}")
+            origins.append(origin)
+        return origins
 
     @field_validator("database_url")
     @classmethod

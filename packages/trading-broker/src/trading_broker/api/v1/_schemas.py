@@ -150,17 +150,20 @@ class AccountBalance(BaseModel):
         return cls(account=summary.account, balance=summary.balance, equity=summary.equity)
 
 
+def event_model(event: BrokerEvent) -> PlacedOrder | ExecutionReport | OpenPosition | AccountBalance:
+    """A broker event as broker API v1's model of its subject: the model its REST endpoints answer
+    for the same object (an order, an execution, a position, the account)."""
+    subject = event.subject
+    if isinstance(subject, Order):
+        return PlacedOrder.from_order(subject)
+    if isinstance(subject, Execution):
+        return ExecutionReport.from_execution(subject)
+    if isinstance(subject, Position):
+        return OpenPosition.from_position(subject)
+    return AccountBalance.from_summary(subject)
+
+
 def event_payload(event: BrokerEvent) -> dict[str, Any]:
     """A broker event in broker API v1's wire format: the body its REST endpoints answer for the
     same object (an order, an execution, a position, the account)."""
-    subject = event.subject
-    model: BaseModel
-    if isinstance(subject, Order):
-        model = PlacedOrder.from_order(subject)
-    elif isinstance(subject, Execution):
-        model = ExecutionReport.from_execution(subject)
-    elif isinstance(subject, Position):
-        model = OpenPosition.from_position(subject)
-    else:
-        model = AccountBalance.from_summary(subject)
-    return model.model_dump(mode="json")
+    return event_model(event).model_dump(mode="json")

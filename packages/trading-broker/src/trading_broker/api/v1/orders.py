@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Query
 
 from trading_core import ModuleApi
+from trading_core.streams import add_stream_endpoint
 
 from ..._models import OrderStatus
 from ..._module import BrokerModule
@@ -12,12 +13,13 @@ from ..._rules import Strictness
 from .._http import FINAL, NOT_FOUND, BrokerRoute
 from ._schemas import OrderModification, PlacedOrder, PreOrder
 from .portfolio import add_portfolio_routes
+from .streams import check_origin, stream_routes
 
 
 class BrokerApi(ModuleApi):
     """Broker API v1: orders, positions, executions and balance of the default account, no
     authentication, basic order rules (an order the broker cannot execute is recorded as rejected,
-    with the reason)."""
+    with the reason); their updates streamed at ``/ws``."""
 
     module = BrokerModule
     version = "v1"
@@ -75,3 +77,8 @@ class BrokerApi(ModuleApi):
             return PlacedOrder.from_order(await service.cancel(account, order_id))
 
         add_portfolio_routes(self, service, account)
+        origins = module.broker_settings.stream_origins
+        hub = add_stream_endpoint(
+            self, stream_routes(module), authenticate=check_origin(origins), limits=module.stream_limits
+        )
+        module.stream_hubs.append(hub)

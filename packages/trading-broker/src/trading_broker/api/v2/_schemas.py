@@ -220,17 +220,20 @@ class AccountBalanceV2(BaseModel):
         )
 
 
+def event_model(event: BrokerEvent) -> PlacedOrderV2 | ExecutionReportV2 | OpenPositionV2 | AccountBalanceV2:
+    """A broker event as broker API v2's model of its subject: the model its REST endpoints answer
+    for the same object (an order, an execution, a position, the account)."""
+    subject = event.subject
+    if isinstance(subject, Order):
+        return PlacedOrderV2.from_order(subject)
+    if isinstance(subject, Execution):
+        return ExecutionReportV2.from_execution(subject)
+    if isinstance(subject, Position):
+        return OpenPositionV2.from_position(subject)
+    return AccountBalanceV2.from_summary(subject)
+
+
 def event_payload(event: BrokerEvent) -> dict[str, Any]:
     """A broker event in broker API v2's wire format: the body its REST endpoints answer for the
     same object (an order, an execution, a position, the account)."""
-    subject = event.subject
-    model: BaseModel
-    if isinstance(subject, Order):
-        model = PlacedOrderV2.from_order(subject)
-    elif isinstance(subject, Execution):
-        model = ExecutionReportV2.from_execution(subject)
-    elif isinstance(subject, Position):
-        model = OpenPositionV2.from_position(subject)
-    else:
-        model = AccountBalanceV2.from_summary(subject)
-    return model.model_dump(mode="json")
+    return event_model(event).model_dump(mode="json")

@@ -5,21 +5,23 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Response
 
 from trading_core import ModuleApi
+from trading_core.streams import add_stream_endpoint
 
 from ..._models import OrderStatus
 from ..._module import BrokerModule
 from ..._rules import Strictness
 from .._http import FINAL, NOT_FOUND, BrokerRoute
-from ._auth import UNAUTHORIZED, bearer_account
+from ._auth import UNAUTHORIZED, bearer_account, stream_authenticator
 from ._schemas import OrderModificationV2, PlacedOrderV2, PreOrderV2
 from .portfolio import add_portfolio_routes
+from .streams import stream_routes
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 class BrokerApi(ModuleApi):
     """Broker API v2: orders, positions, executions and balance of the bearer token's account,
-    strict order rules, rich responses."""
+    strict order rules, rich responses; the account's updates streamed at ``/ws``."""
 
     module = BrokerModule
     version = "v2"
@@ -94,3 +96,7 @@ class BrokerApi(ModuleApi):
             return PlacedOrderV2.from_order(await service.cancel(account, order_id))
 
         add_portfolio_routes(self, service)
+        hub = add_stream_endpoint(
+            self, stream_routes(module), authenticate=stream_authenticator(service), limits=module.stream_limits
+        )
+        module.stream_hubs.append(hub)

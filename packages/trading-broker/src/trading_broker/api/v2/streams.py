@@ -1,0 +1,32 @@
+"""Broker API v2 streams at ``/ws``: the token's account's ``orders``, ``positions``,
+``executions`` and ``equity``, each update the body v2's REST endpoints answer for that object.
+Topics are per account: a connection only ever receives its own account's events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trading_core.streams import Identity, StreamRoute
+
+from ..._module import BrokerModule
+from .._streams import WireFormat, broker_stream_routes
+from ._schemas import AccountBalanceV2, ExecutionReportV2, OpenPositionV2, PlacedOrderV2, event_model
+
+WIRE = WireFormat(PlacedOrderV2, ExecutionReportV2, OpenPositionV2, AccountBalanceV2, event_model)
+
+
+def _account(identity: Identity | None) -> str:
+    if identity is None:  # the hub refuses anonymous subscriptions to per-identity routes first
+        raise RuntimeError("a broker API v2 stream was started without an authenticated account")
+    return identity.account
+
+
+def stream_routes(module: BrokerModule) -> list[StreamRoute[Any, Any]]:
+    """The four routes, each topic following the subscriber's own account."""
+    return broker_stream_routes(
+        module.service,
+        WIRE,
+        account_of=_account,
+        per_identity=True,
+        equity_interval=module.broker_settings.equity_interval,
+    )
