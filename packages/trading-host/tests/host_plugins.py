@@ -98,6 +98,7 @@ def _where(request: Request) -> dict[str, Any]:
         "version": mount.version,
         "prefix": mount.prefix,
         "root_path": request.scope.get("root_path", ""),
+        "path": request.scope["path"],
     }
 
 

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from trading_host import SCOPE_KEY, Installed, Mount
-from trading_host._dispatch import NotServed, VersionRoutes, route_path
+from trading_host._dispatch import ROUTE_KEY, NotServed, Target, VersionRoutes, prefixed, route_path, run_route
 
 
 def _router(label: str) -> APIRouter:
@@ -44,9 +44,17 @@ STANDALONE = {
 }
 
 
-def version_routes(layout: dict[str, Mount]) -> tuple[VersionRoutes, dict[str, APIRouter]]:
-    apps = {prefix: _router(prefix) for prefix in layout}
-    return VersionRoutes({prefix: (apps[prefix], mount) for prefix, mount in layout.items()}), apps
+def version_routes(layout: dict[str, Mount]) -> tuple[VersionRoutes, dict[str, Target]]:
+    targets = {
+        prefix: Target(run_route, mount, prefixed(_router(prefix).routes, prefix)) for prefix, mount in layout.items()
+    }
+    return VersionRoutes(targets), targets
+
+
+def _landed(child: Scope, target: Target) -> bool:
+    """Whether a child scope is one of ``target``'s: its mount, and one of its routes or none."""
+    route = child[ROUTE_KEY]
+    return child[SCOPE_KEY] == target.mount and (route is None or any(route is r for r in target.routes))
 
 
 def http_scope(path: str, root_path: str = "") -> Scope:
@@ -59,10 +67,11 @@ def test_a_request_under_a_prefix_reaches_that_version() -> None:
     match, child = routes.matches(http_scope("/api/v2/beta/items/3"))
 
     assert match is Match.FULL
-    assert child["endpoint"] is apps["/api/v2/beta"]
+    assert _landed(child, apps["/api/v2/beta"])
     assert child[SCOPE_KEY] == MONOLITH["/api/v2/beta"]
-    assert child["root_path"] == "/api/v2/beta"
-    assert child["app_root_path"] == ""
+    assert child["route"].path == "/api/v2/beta/items/{item_id}"
+    assert child["path_params"] == {"item_id": "3"}  # converted by the endpoint, as in any FastAPI app
+    assert "root_path" not in child  # the routes carry full paths: no root path per request
 
 
 def test_the_prefix_itself_matches() -> None:
@@ -71,7 +80,8 @@ def test_the_prefix_itself_matches() -> None:
     match, child = routes.matches(http_scope("/api/v1/alpha"))
 
     assert match is Match.FULL
-    assert child["endpoint"] is apps["/api/v1/alpha"]
+    assert _landed(child, apps["/api/v1/alpha"])
+    assert child[ROUTE_KEY] is None  # no route of the module: a 404 from inside the module
 
 
 @pytest.mark.parametrize(
@@ -88,27 +98,27 @@ def test_websocket_scopes_match_and_lifespan_scopes_do_not() -> None:
 
     match, child = routes.matches({"type": "websocket", "path": "/api/v1/beta/ws"})
     assert match is Match.FULL
-    assert child["endpoint"] is apps["/api/v1/beta"]
+    assert _landed(child, apps["/api/v1/beta"])
     assert routes.matches({"type": "lifespan"}) == (Match.NONE, {})
 
 
-def test_root_path_is_honoured_and_extended() -> None:
+def test_root_path_is_honoured() -> None:
     routes, apps = version_routes(MONOLITH)
 
     match, child = routes.matches(http_scope("/api/v1/alpha/items/1", root_path="/outer"))
 
     assert match is Match.FULL
-    assert child["endpoint"] is apps["/api/v1/alpha"]
-    assert child["root_path"] == "/outer/api/v1/alpha"
-    assert child["app_root_path"] == "/outer"
+    assert _landed(child, apps["/api/v1/alpha"])
+    assert child["route"].path == "/api/v1/alpha/items/{item_id}"
+    assert "root_path" not in child
 
 
 def test_standalone_layout_with_prefixes_of_two_depths() -> None:
     routes, apps = version_routes(STANDALONE)
 
-    assert routes.matches(http_scope("/v1/items/2"))[1]["endpoint"] is apps["/v1"]
-    assert routes.matches(http_scope("/v1"))[1]["endpoint"] is apps["/v1"]
-    assert routes.matches(http_scope("/core/v1/health"))[1]["endpoint"] is apps["/core/v1"]
+    assert _landed(routes.matches(http_scope("/v1/items/2"))[1], apps["/v1"])
+    assert _landed(routes.matches(http_scope("/v1"))[1], apps["/v1"])
+    assert _landed(routes.matches(http_scope("/core/v1/health"))[1], apps["/core/v1"])
     assert routes.matches(http_scope("/core/v2/health"))[0] is Match.NONE
     assert routes.matches(http_scope("/v2/items"))[0] is Match.NONE
 
@@ -244,9 +254,8 @@ def test_any_path_reaches_the_one_prefix_it_is_under_or_nothing(path: str, root_
             assert (match, child) == (Match.NONE, {})
         else:
             assert match is Match.FULL
-            assert child["endpoint"] is apps[expected]
+            assert _landed(child, apps[expected])
             assert child[SCOPE_KEY] == layout[expected]
-            assert child["root_path"] == root_path + expected
 
 
 @cache
@@ -289,3 +298,47 @@ def test_any_request_path_gets_its_module_or_a_404_never_a_server_error(path: st
     else:
         assert response.status_code == 404
         assert "served" not in response.json()
+
+
+def _dispatch_app(layout: dict[str, Mount]) -> TestClient:
+    routes, _ = version_routes(layout)
+    app = FastAPI()
+    app.router.routes.append(routes)
+    return TestClient(app)
+
+
+def test_a_wrong_method_is_a_405_as_in_a_router() -> None:
+    response = _dispatch_app(MONOLITH).post("/api/v1/alpha/items/1")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+
+
+def test_a_trailing_slash_redirects_as_in_a_router() -> None:
+    client = _dispatch_app(MONOLITH)
+
+    response = client.get("/api/v1/alpha/items/1/", follow_redirects=False)
+
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/api/v1/alpha/items/1"
+    assert client.get("/api/v1/alpha/nothing/").status_code == 404
+
+
+def test_an_unknown_path_inside_a_module_is_a_plain_404() -> None:
+    response = _dispatch_app(MONOLITH).get("/api/v1/alpha/nothing")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_prefixed_views_share_the_endpoint_and_refuse_mounts() -> None:
+    router = _router("x")
+    (view,) = prefixed(router.routes, "/api/v1/x")
+    original = router.routes[0]
+
+    assert view.path == "/api/v1/x/items/{item_id}"  # type: ignore[attr-defined]
+    assert view.endpoint is original.endpoint  # type: ignore[attr-defined]
+    assert original.path == "/items/{item_id}"  # type: ignore[attr-defined]
+    router.mount("/static", FastAPI())
+    with pytest.raises(TypeError, match="not mounts or hosts"):
+        prefixed(router.routes, "/api/v1/x")

@@ -88,7 +88,7 @@ class DeprecatedVersion:
         if now < self.deprecated_at:
             await self.app(scope, receive, send)
             return
-        root_path = scope.get("app_root_path", "")
+        root_path = scope.get("app_root_path", scope.get("root_path", ""))
         headers = self._headers.get(root_path)
         if headers is None:
             headers = self._headers[root_path] = self.headers(root_path)

@@ -9,21 +9,34 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp
 
 from trading_core import ModuleApi
 
 from ._config import load_config
 from ._discovery import Installed, discover
-from ._dispatch import Mount, NotServed
+from ._dispatch import Mount, NotServed, Target, prefixed, run_route
 from ._docs import docs_routes as _docs_routes
 from ._matrix import CORE, Plan, resolve
 from ._openapi import Part, merge_openapi
+from ._problems import ConfigError, Problem
 from ._runtime import Runtime
 from ._serving import Serving
 
 if TYPE_CHECKING:
     from ._metrics import Metrics
+
+
+def _views(api: ModuleApi, prefix: str) -> list[BaseRoute]:
+    """The module version's routes under ``prefix``; a route the host cannot serve is a problem."""
+    try:
+        return prefixed(api.routes, prefix)
+    except TypeError as exc:
+        problem = Problem(
+            "plugin-contract",
+            f"{api.module.name} {api.version} ({type(api).__module__}): {exc}",
+            f"declare only HTTP and WebSocket routes in {type(api).__qualname__}",
+        )
+        raise ConfigError([problem]) from None
 
 
 class AppFactory:
@@ -130,8 +143,7 @@ class AppFactory:
         self.runtime.platform.clock = plan.clock
         serving = Serving(plan, self.metrics(plan))
 
-        targets: dict[str, tuple[ASGIApp, Mount]] = {}
-        routers: dict[str, ASGIApp] = {}
+        targets: dict[str, Target] = {}
         docs: list[BaseRoute] = []
         if plan.standalone is not None:
             module, version = plan.standalone
@@ -140,8 +152,7 @@ class AppFactory:
                 layout.update({f"/{CORE}/{v}": (CORE, v) for m, v in plan.versions if m == CORE})
             for prefix, (m, v) in layout.items():
                 mount = Mount(None, m, v, prefix)
-                targets[prefix] = (serving.target(apis[(m, v)], mount), mount)
-                routers[prefix] = apis[(m, v)]
+                targets[prefix] = Target(serving.target(run_route, mount), mount, _views(apis[(m, v)], prefix))
 
                 def build(deprecated: frozenset[tuple[str, str]], key: tuple[str, str] = (m, v)) -> dict[str, Any]:
                     return serving.module_document(apis[key], key in deprecated)
@@ -152,7 +163,7 @@ class AppFactory:
             # before the dispatcher hands everything under /v1 to the module.
             return [
                 *docs,
-                serving.dispatcher(targets, routers),
+                serving.dispatcher(targets),
                 *serving.routes(),
                 NotServed("", serving.served({"standalone": served})),
             ]
@@ -162,8 +173,8 @@ class AppFactory:
             for module, version in row.items():
                 prefix = f"{base}/{module}"
                 mount = Mount(global_version, module, version, prefix)
-                targets[prefix] = (serving.target(apis[(module, version)], mount), mount)
-                routers[prefix] = apis[(module, version)]
+                api = apis[(module, version)]
+                targets[prefix] = Target(serving.target(run_route, mount), mount, _views(api, prefix))
 
             def document(
                 deprecated: frozenset[tuple[str, str]],
@@ -180,7 +191,7 @@ class AppFactory:
 
             docs += _docs_routes(base, f"{title} {global_version}", serving.document(row.items(), document))
         return [
-            serving.dispatcher(targets, routers),
+            serving.dispatcher(targets),
             *docs,
             *serving.routes(),
             NotServed(plan.api_prefix, serving.served({"global_versions": plan.rows})),

@@ -20,7 +20,7 @@ from trading_core import ModuleApi
 from ._caller import CallerKey
 from ._clock import Clock
 from ._deprecation import DeprecatedVersion
-from ._dispatch import Mount, VersionRoutes
+from ._dispatch import Mount, Target, VersionRoutes
 from ._documents import ModuleDocuments
 from ._matrix import Plan
 from ._openapi import mark_deprecated, module_openapi
@@ -104,12 +104,11 @@ class Serving:
 
         return document
 
-    def dispatcher(self, targets: Mapping[str, tuple[ASGIApp, Mount]], routers: Mapping[str, ASGIApp]) -> VersionRoutes:
-        """The dispatcher of ``targets`` (``routers``: the routers they wrap, for ``url_for``), with
-        the rollout alias if one is configured."""
+    def dispatcher(self, targets: Mapping[str, Target]) -> VersionRoutes:
+        """The dispatcher of ``targets``, with the rollout alias if one is configured."""
         plan, config = self.plan, self.plan.rollout
         if config is None:
-            return VersionRoutes(targets, routers=routers)
+            return VersionRoutes(targets)
         fallback = config.fallback or max(config.weights, key=lambda g: config.weights[g])
         observe = self.metrics.rollout_observer(config.alias) if self.metrics is not None else None
         rollout = Rollout(config.alias, CallerKey.parse(config.key), config.weights, fallback, observe)
@@ -120,7 +119,7 @@ class Serving:
             }
             for m in modules
         }
-        return VersionRoutes(targets, routers=routers, aliases=aliases, chooser=rollout)
+        return VersionRoutes(targets, aliases=aliases, chooser=rollout)
 
     def routes(self) -> list[BaseRoute]:
         """``/metrics`` and the modules' documents at ``/docs/{module}/{name}``."""
