@@ -4,7 +4,9 @@ each update the body v1's REST endpoints answer for the same object."""
 from __future__ import annotations
 
 import asyncio
+import math
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +16,7 @@ from starlette.testclient import WebSocketDenialResponse
 from trading_broker import AccountSummary, BrokerEvent, BrokerModule, BrokerSettings, EventHub
 from trading_broker.api._streams import latest_every
 from trading_broker.api.v1 import BrokerApi
+from trading_broker.api.v2 import BrokerApi as BrokerApiV2
 from trading_core import ModuleContext
 from trading_core.streams import stream_hubs
 
@@ -259,3 +262,51 @@ async def test_a_rate_limited_stream_ends_with_its_subscription_and_sends_what_i
     events.close()
     # The subscription ends while an update waits for its interval: it goes out, then the end.
     assert [e.subject.equity async for e in iterator] == [2]
+
+
+@pytest.mark.anyio
+async def test_the_modules_shutdown_closes_the_stream_endpoints_of_both_versions(sqlite_url):
+    module = BrokerModule(ModuleContext(settings={"database_url": sqlite_url}))
+    apis = [BrokerApi(module), BrokerApiV2(module)]
+    hubs = [hub for api in apis for hub in stream_hubs(api).values()]
+    assert module.stream_hubs == hubs
+    closed: list[object] = []
+    for hub in hubs:
+        real = hub.close
+
+        async def close(real=real, hub=hub) -> None:
+            closed.append(hub)
+            await real()
+
+        hub.close = close  # type: ignore[method-assign]
+    async with module.lifespan():
+        assert closed == []
+        assert (await module.health())["streams"] == {"connections": 0, "feeds": 0}
+    assert closed == hubs
+
+
+def test_a_burst_of_fills_gives_rate_limited_equity_updates_ending_with_the_latest(serving, sqlite_url, tape):
+    interval = 0.5
+    settings = {"database_url": sqlite_url, "equity_interval": interval, "match_interval": 3600}
+    module = BrokerModule(ModuleContext(settings=settings), prices=tape)
+    with serving(module) as client, client.websocket_connect(WS) as ws:
+        client.portal.call(module.matcher.stop)
+        ws.send_json({"type": "equity.subscribe"})
+        assert ws.receive_json()["type"] == "equity.subscribe.response"
+        start = time.monotonic()
+        for price in (100.0, 101.0, 102.0, 103.0, 104.0):
+            tape.prices["AAPL"] = price  # each fill at another price: five different equities
+            client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1})
+        account = client.get(f"{V1}/account").json()
+        received: list[dict[str, object]] = []
+        deadline = time.monotonic() + 5
+        while not received or received[-1] != account:
+            assert time.monotonic() < deadline, received
+            time.sleep(0.05)
+            ws.send_json({"type": "sync", "id": "sync"})
+            while (message := ws.receive_json()).get("id") != "sync":
+                received.append(message["payload"])
+        elapsed = time.monotonic() - start
+        # The first at once, then at most one per interval, the last being the present value.
+        assert 2 <= len(received) <= 1 + math.ceil(elapsed / interval), (len(received), elapsed)
+        assert account["equity"] == 100_000 + 5 * 104 - (100 + 101 + 102 + 103 + 104)

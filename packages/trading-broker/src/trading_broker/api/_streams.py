@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,7 @@ def _symbol(event: BrokerEvent) -> str | None:
     return None if isinstance(subject, AccountSummary) else subject.symbol
 
 
-async def latest_every(events: Subscription, interval: float) -> AsyncIterator[BrokerEvent]:
+async def latest_every(events: Subscription, interval: float) -> AsyncGenerator[BrokerEvent, None]:
     """The events of ``events``, at most one per ``interval`` seconds: the first after a quiet
     spell at once; of those arriving sooner, only the latest, when the interval ends. A value
     stream (equity) needs its present value, not each step of a burst of fills."""
@@ -125,8 +126,11 @@ def broker_stream_routes(
         return feed
 
     async def equity(_: NoParams, identity: Identity | None) -> AsyncIterator[BaseModel]:
-        async with service.events.subscribe(account_of(identity), ["equity"]) as events:
-            async for event in latest_every(events, equity_interval):
+        async with (
+            service.events.subscribe(account_of(identity), ["equity"]) as events,
+            aclosing(latest_every(events, equity_interval)) as throttled,
+        ):
+            async for event in throttled:
                 yield wire.convert(event)
 
     def route(name: str, update: type[BaseModel], kind: EventKind, summary: str) -> StreamRoute[Any, Any]:
