@@ -77,11 +77,9 @@ async def run() -> None:
                 folder.mkdir()
                 app = host_factory(layout, folder, metrics=metrics).create_app()
                 calls = await count_calls(app, target, status)
-                total = sum(calls.values())
+                total, base = sum(calls.values()), sum(hand.values())
                 added = {k: v - hand.get(k, 0) for k, v in calls.items() if v != hand.get(k, 0)}
-                print(
-                    f"   N={count:<3} {name:<24} {total} calls ({total / sum(hand.values()):.3f}x): +{total - sum(hand.values())}"
-                )
+                print(f"   N={count:<3} {name:<24} {total} calls ({total / base:.3f}x): +{total - base}")
                 for (filename, function), n in sorted(added.items(), key=lambda kv: (-kv[1], kv[0])):
                     print(f"        {n:+d}  {filename}:{function}")
 
