@@ -122,3 +122,15 @@ def mypy(session: nox.Session) -> None:
     """mypy --strict over every package's sources."""
     install_wheels(session, list(SOURCES), "mypy", "nox", "types-PyYAML", *TEST_REQUIREMENTS)
     session.run("mypy", *(str(s / "src") for s in SOURCES.values()), "noxfile.py", "benchmarks")
+
+
+@nox.session(requires=["wheels"])
+def benchmarks(session: nox.Session) -> None:
+    """Every benchmark in quick mode against the installed wheels: a smoke test that they run.
+
+    The figures of a quick run mean little; full runs and their results are in benchmarks/README.md.
+    """
+    install_wheels(session, COMBINATIONS["all"], "httpx", "websockets>=15")
+    for script in ("bench_calls.py", "bench_dispatch.py", "bench_startup.py", "bench_streams.py", "bench_orders.py"):
+        quick = [] if script == "bench_calls.py" else ["--quick"]
+        session.run("python", f"benchmarks/{script}", *quick)
