@@ -9,7 +9,10 @@ at once, and the process exits with status 2 before serving anything.
 import sys
 
 from ._factory import AppFactory
+from ._logging import redact_server_logs
 from ._problems import ConfigError
+
+redact_server_logs()
 
 try:
     app = AppFactory().create_app()
