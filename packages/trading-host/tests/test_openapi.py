@@ -252,3 +252,23 @@ def test_beta_and_alpha_define_item_differently() -> None:
 
     assert alpha["Item"] != beta["Item"]
     assert CoreApi.version == "v1"
+
+
+def test_security_schemes_that_differ_under_one_name_are_renamed_with_their_requirements() -> None:
+    def part(module: str, scheme: dict[str, str]) -> Part:
+        document = {
+            "openapi": "3.1.0",
+            "info": {"title": module, "version": "v1"},
+            "paths": {"/x": {"get": {"operationId": "getX", "security": [{"Auth": []}], "responses": {}}}},
+            "components": {"securitySchemes": {"Auth": scheme}},
+        }
+        return Part(module, f"/api/v1/{module}", document)
+
+    bearer, key = {"type": "http", "scheme": "bearer"}, {"type": "apiKey", "in": "header", "name": "X-Key"}
+    merged = merge_openapi([part("alpha", bearer), part("beta", key)], title="t", version="v1")
+
+    assert merged["components"]["securitySchemes"] == {"Auth": bearer, "BetaAuth": key}
+    assert merged["paths"]["/api/v1/alpha/x"]["get"]["security"] == [{"Auth": []}]
+    assert merged["paths"]["/api/v1/beta/x"]["get"]["security"] == [{"BetaAuth": []}]
+    same = merge_openapi([part("alpha", bearer), part("beta", bearer)], title="t", version="v1")
+    assert same["components"]["securitySchemes"] == {"Auth": bearer}

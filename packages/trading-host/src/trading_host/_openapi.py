@@ -98,15 +98,28 @@ def merge_openapi(parts: Sequence[Part], *, title: str, version: str, descriptio
             if name in clashing
         }
         document = _rename_refs(copy.deepcopy(part.document), renames)
+        # A security scheme another module defines differently under the same name is renamed
+        # too, with the operations' requirements that name it.
+        scheme_renames: dict[str, str] = {}
+        for name, scheme in document.get("components", {}).get("securitySchemes", {}).items():
+            if name in security_schemes and _canonical(security_schemes[name]) != _canonical(scheme):
+                scheme_renames[name] = _free_name(part.module.title().replace("_", "") + name, set(security_schemes))
+            security_schemes[scheme_renames.get(name, name)] = scheme
         for path, item in document.get("paths", {}).items():
             for method in _METHODS:
                 operation = item.get(method)
-                if operation is not None and "operationId" in operation:
+                if operation is None:
+                    continue
+                if "operationId" in operation:
                     operation["operationId"] = f"{part.module}_{operation['operationId']}"
+                if scheme_renames and "security" in operation:
+                    operation["security"] = [
+                        {scheme_renames.get(k, k): v for k, v in requirement.items()}
+                        for requirement in operation["security"]
+                    ]
             paths[part.prefix + path] = item
         for name, schema in document.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = schema
-        security_schemes.update(document.get("components", {}).get("securitySchemes", {}))
         tags.extend(t for t in document.get("tags", []) if t not in tags)
 
     merged: dict[str, Any] = {
