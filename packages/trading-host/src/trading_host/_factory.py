@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 
 from trading_core import ModuleApi
 
+from ._asyncapi import asyncapi_routes
 from ._config import load_config
 from ._discovery import Installed, discover
 from ._dispatch import Mount, NotServed, Target, prefixed, run_route
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
 
 
 def _views(api: ModuleApi, prefix: str) -> list[BaseRoute]:
-    """The module version's routes under ``prefix``; a route the host cannot serve is a problem."""
+    """The module version's routes under ``prefix``, then the AsyncAPI document of its streams
+    (``{prefix}/asyncapi.json``, tried only when no route of the module matches); a route the host
+    cannot serve is a problem."""
     try:
-        return prefixed(api.routes, prefix)
+        views = prefixed(api.routes, prefix)
     except TypeError as exc:
         problem = Problem(
             "plugin-contract",
@@ -37,6 +40,7 @@ def _views(api: ModuleApi, prefix: str) -> list[BaseRoute]:
             f"declare only HTTP and WebSocket routes in {type(api).__qualname__}",
         )
         raise ConfigError([problem]) from None
+    return views + asyncapi_routes(api, prefix)
 
 
 class AppFactory:

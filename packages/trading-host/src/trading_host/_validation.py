@@ -7,6 +7,7 @@ serving needs neither, so they are imported only here.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from functools import cache
@@ -34,13 +35,17 @@ def openapi_errors(document: dict[str, Any]) -> list[str]:
         validator = OpenAPIV30SpecValidator(document)
     else:
         return [f"'openapi: {version}' is not OpenAPI 3.0 or 3.1"]
-    return [_describe(error) for error in validator.iter_errors()]
+    try:
+        return [_describe(error) for error in validator.iter_errors()]
+    except Exception as exc:  # its walk of the document can fail on shapes the schema would reject
+        return [f"the document cannot be validated: {type(exc).__name__}: {exc}"]
 
 
 @cache
 def _asyncapi_validator() -> Any:
     try:
-        import jsonschema
+        # Imported by name: jsonschema ships no type hints, and its stubs are not a dependency.
+        jsonschema: Any = importlib.import_module("jsonschema")
     except ImportError as exc:
         raise MissingValidator(f"validating AsyncAPI documents needs jsonschema: {_EXTRA}") from exc
     schema = json.loads(files("trading_host").joinpath("_vendor", "asyncapi", ASYNCAPI_SCHEMA).read_text("utf-8"))

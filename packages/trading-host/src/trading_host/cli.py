@@ -19,6 +19,7 @@ from ._lifecycle import describe, lifecycle_json, resolve_lifecycles
 from ._matrix import Plan
 from ._multiprocess import multiprocess_metrics
 from ._problems import Problem
+from ._specs_cli import clients, specs
 
 cli = typer.Typer(
     help="Compose and serve the installed Trading API modules.", no_args_is_help=True, add_completion=False
@@ -209,6 +210,8 @@ def serve(
 
 cli.command()(diff)
 cli.command()(compat)
+cli.command()(specs)
+cli.command()(clients)
 
 
 def main() -> None:

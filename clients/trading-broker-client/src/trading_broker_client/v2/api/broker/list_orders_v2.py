@@ -1,0 +1,193 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_message import ErrorMessage
+from ...models.http_validation_error import HTTPValidationError
+from ...models.order_status import OrderStatus
+from ...models.placed_order_v2 import PlacedOrderV2
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    status: None | OrderStatus | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_status: None | str | Unset
+    if isinstance(status, Unset):
+        json_status = UNSET
+    elif isinstance(status, OrderStatus):
+        json_status = status.value
+    else:
+        json_status = status
+    params["status"] = json_status
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/orders",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorMessage | HTTPValidationError | list[PlacedOrderV2] | None:
+    if response.status_code == 200:
+        response_200 = []
+        _response_200 = response.json()
+        for response_200_item_data in _response_200:
+            response_200_item = PlacedOrderV2.from_dict(response_200_item_data)
+
+            response_200.append(response_200_item)
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = ErrorMessage.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 422:
+        response_422 = HTTPValidationError.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    status: None | OrderStatus | Unset = UNSET,
+) -> Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]:
+    """List orders
+
+     The orders of the token's account, oldest first.
+
+    Args:
+        status (None | OrderStatus | Unset): Only orders with this status
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]
+    """
+
+    kwargs = _get_kwargs(
+        status=status,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    status: None | OrderStatus | Unset = UNSET,
+) -> ErrorMessage | HTTPValidationError | list[PlacedOrderV2] | None:
+    """List orders
+
+     The orders of the token's account, oldest first.
+
+    Args:
+        status (None | OrderStatus | Unset): Only orders with this status
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorMessage | HTTPValidationError | list[PlacedOrderV2]
+    """
+
+    return sync_detailed(
+        client=client,
+        status=status,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    status: None | OrderStatus | Unset = UNSET,
+) -> Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]:
+    """List orders
+
+     The orders of the token's account, oldest first.
+
+    Args:
+        status (None | OrderStatus | Unset): Only orders with this status
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]
+    """
+
+    kwargs = _get_kwargs(
+        status=status,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    status: None | OrderStatus | Unset = UNSET,
+) -> ErrorMessage | HTTPValidationError | list[PlacedOrderV2] | None:
+    """List orders
+
+     The orders of the token's account, oldest first.
+
+    Args:
+        status (None | OrderStatus | Unset): Only orders with this status
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorMessage | HTTPValidationError | list[PlacedOrderV2]
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            status=status,
+        )
+    ).parsed

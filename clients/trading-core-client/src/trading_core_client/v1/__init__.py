@@ -1,0 +1,8 @@
+"""A client library for accessing Trading API: core v1"""
+
+from .client import AuthenticatedClient, Client
+
+__all__ = (
+    "AuthenticatedClient",
+    "Client",
+)

@@ -1,0 +1,323 @@
+"""The committed contract documents: OpenAPI for every installed (module, version) and every global
+version of the matrix, AsyncAPI for every module version with streams; written, checked against
+the code, and guarded against breaking changes.
+
+Where they go: a module version's documents into its own import package
+(``trading_broker/specs_generated/broker.v1.openapi.json``), so they ship in its wheel and match
+the release installed; the global versions' documents into the host's package
+(``trading_host/specs_generated/global-v1.openapi.json``), next to the shipped default matrix they
+compose. ``out`` puts every file into one folder instead, with the same names.
+
+Every committed OpenAPI document is a released baseline: rewriting it with a breaking change (by
+the rules of :mod:`trading_host._diff`), or removing it, is refused unless its key is allowed
+explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import site
+import sys
+import sysconfig
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from trading_core import ModuleApi
+
+from ._asyncapi import module_asyncapi
+from ._config import load_config
+from ._diff import BREAKING, Change, diff_openapi
+from ._discovery import Installed, discover
+from ._factory import AppFactory
+from ._openapi import Part, merge_openapi, module_openapi
+from ._problems import ConfigError, Problem
+from ._validation import asyncapi_errors, openapi_errors
+
+SPECS_FOLDER = "specs_generated"
+"""The folder, inside an import package, that holds its generated documents."""
+GLOBAL_PREFIX = "global-"
+"""The name prefix of a global version's document; no module name can start with it (no '-')."""
+TITLE = "Trading API"
+"""The title of a global version's document, as :meth:`AppFactory.create_app` serves it."""
+
+Kind = Literal["openapi", "asyncapi"]
+State = Literal["changed", "missing", "stale"]
+_SUFFIXES: dict[str, Kind] = {".openapi.json": "openapi", ".asyncapi.json": "asyncapi"}
+# Variables that choose what one deployment serves; the documents cover every version.
+_SERVING_VARIABLES = ("GLOBAL_VERSION", "ENABLED_MODULES", "MODULE_VERSION")
+
+
+def render(document: Mapping[str, Any]) -> str:
+    """The committed text of a document: sorted keys, two-space indents, a final newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def module_file(module: str, version: str, kind: Kind) -> str:
+    return f"{module}.{version}.{kind}.json"
+
+
+def global_file(global_version: str) -> str:
+    return f"{GLOBAL_PREFIX}{global_version}.openapi.json"
+
+
+def _key_and_kind(name: str) -> tuple[str, Kind] | None:
+    """``broker.v1.openapi.json`` -> ``("broker.v1", "openapi")``; ``None`` for other names."""
+    for suffix, kind in _SUFFIXES.items():
+        if name.endswith(suffix):
+            return name[: -len(suffix)], kind
+    return None
+
+
+@dataclass(frozen=True)
+class SpecFile:
+    """One generated document and where it belongs. ``key`` names it: ``broker.v1`` or ``global-v1``."""
+
+    path: Path
+    key: str
+    kind: Kind
+    document: dict[str, Any] = field(compare=False, repr=False)
+
+    @property
+    def text(self) -> str:
+        return render(self.document)
+
+    @property
+    def guarded(self) -> bool:
+        """OpenAPI documents are released baselines; the AsyncAPI ones are not diffed (no rules yet)."""
+        return self.kind == "openapi"
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A folder and the name prefix of the files this run is responsible for in it (stale ones too)."""
+
+    folder: Path
+    prefix: str
+
+
+@dataclass
+class SpecSet:
+    """Every document one run generates, and the files it owns."""
+
+    files: list[SpecFile] = field(default_factory=list)
+    owned: set[Owned] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A file that does not hold what the code generates: ``changed``, ``missing`` (not written
+    yet) or ``stale`` (no longer generated). ``breaking`` lists what a guarded document breaks."""
+
+    path: Path
+    key: str
+    kind: Kind
+    state: State
+    breaking: tuple[Change, ...] = ()
+    changes: tuple[Change, ...] = ()
+
+
+class SpecsError(Exception):
+    """The documents cannot be generated; the message says why and what to do."""
+
+
+def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
+    env = dict(os.environ if environ is None else environ)
+    for name in _SERVING_VARIABLES:
+        env.pop(name, None)
+    return env
+
+
+def _installed_paths() -> list[Path]:
+    paths = {sysconfig.get_paths()[name] for name in ("purelib", "platlib")}
+    paths.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    paths.add(site.getusersitepackages())
+    return [Path(p).resolve() for p in paths]
+
+
+def package_folder(module_name: str) -> Path:
+    """The folder of the top-level import package of ``module_name`` (imported already)."""
+    top = module_name.partition(".")[0]
+    module = sys.modules.get(top)
+    location = getattr(module, "__file__", None)
+    if location is None:
+        raise SpecsError(f"cannot tell where the package {top} lives (it has no __file__); pass --out DIR")
+    return Path(location).resolve().parent
+
+
+def is_installed_copy(folder: Path) -> bool:
+    """Whether ``folder`` is inside site-packages (a wheel's copy), not a source checkout."""
+    resolved = folder.resolve()
+    return any(resolved.is_relative_to(path) for path in _installed_paths())
+
+
+def _validate(spec: SpecFile) -> list[str]:
+    errors = openapi_errors(spec.document) if spec.kind == "openapi" else asyncapi_errors(spec.document)
+    return [f"{spec.key} {spec.kind}: {error}" for error in errors]
+
+
+def generate(
+    *,
+    out: Path | None = None,
+    config: str | Path | None = None,
+    modules: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    installed: Installed | None = None,
+) -> SpecSet:
+    """Generate and validate every document: each installed version of ``modules`` (default: every
+    installed module), and, when ``modules`` is not given, each global version of the configured
+    matrix, composed of the modules its row names. Raises :class:`ConfigError` when the
+    configuration cannot be served and :class:`SpecsError` when a document is invalid."""
+    env = _environment(environ)
+    factory = AppFactory(config, environ=env, installed=installed if installed is not None else discover())
+    available = factory.installed.modules()
+    wanted = list(available) if modules is None else list(dict.fromkeys(modules))
+    unknown = [m for m in wanted if m not in available]
+    if unknown:
+        names = ", ".join(available) or "none"
+        raise SpecsError(f"module {', '.join(unknown)} is not installed (installed: {names})")
+
+    result = SpecSet()
+    apis: dict[tuple[str, str], ModuleApi] = {}
+    for module in wanted:
+        for version in available[module]:
+            api = apis[(module, version)] = _module_api(factory, module, version)
+            folder = out if out is not None else package_folder(type(api).__module__) / SPECS_FOLDER
+            result.owned.add(Owned(folder, f"{module}."))
+            key = f"{module}.{version}"
+            result.files.append(
+                SpecFile(folder / module_file(module, version, "openapi"), key, "openapi", module_openapi(api))
+            )
+            streams = module_asyncapi(api)
+            if streams is not None:
+                result.files.append(
+                    SpecFile(folder / module_file(module, version, "asyncapi"), key, "asyncapi", streams)
+                )
+    if modules is None:
+        folder = out if out is not None else package_folder(__name__) / SPECS_FOLDER
+        result.owned.add(Owned(folder, GLOBAL_PREFIX))
+        for global_version, document in _global_documents(factory, config, env, apis):
+            result.files.append(
+                SpecFile(folder / global_file(global_version), f"{GLOBAL_PREFIX}{global_version}", "openapi", document)
+            )
+    errors = [error for spec in result.files for error in _validate(spec)]
+    if errors:
+        raise SpecsError("invalid documents generated:\n" + "\n".join(f"  {e}" for e in errors))
+    return result
+
+
+def _module_api(factory: AppFactory, module: str, version: str) -> ModuleApi:
+    plan = factory.plan(enabled_module_names=[module], module_version=version)
+    plan.raise_for_problems()
+    resolved = plan.versions[(module, version)]
+    assert resolved.api is not None, "the plan was resolved with load=True"
+    return factory.runtime.api(resolved.api, plan.module_settings.get(module, {}))
+
+
+def _global_documents(
+    factory: AppFactory,
+    config: str | Path | None,
+    env: Mapping[str, str],
+    apis: dict[tuple[str, str], ModuleApi],
+) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Each matrix row's document, as ``/api/{global}/openapi.json`` serves it (without the
+    lifecycle marks a deployment adds from its dates). A row covers the modules it names (and
+    core): a module it leaves out is filled in at serve time from whatever is installed, so it is
+    no part of the global version's contract."""
+    loaded = load_config(config, environ=env)
+    if loaded.problems:
+        raise ConfigError(loaded.problems)
+    available = factory.installed.modules()
+    for global_version, named in loaded.config.matrix.items():
+        missing = [
+            Problem(
+                "module-not-installed",
+                f"global version {global_version} of the matrix in {loaded.source('matrix')} names module "
+                f"'{module}', which is not installed, so its document cannot be made",
+                f"install the distribution of '{module}', or write the module documents only (--module NAME)",
+            )
+            for module in named
+            if module not in available
+        ]
+        if missing:
+            raise ConfigError(missing)
+        plan = factory.plan(enabled_module_names=list(named), global_version=global_version)
+        plan.raise_for_problems()
+        base = f"{plan.api_prefix}/{global_version}"
+        parts = []
+        for module, version in plan.rows[global_version].items():
+            api = apis.get((module, version))
+            if api is None:
+                api = apis[(module, version)] = _module_api(factory, module, version)
+            parts.append(Part(module, f"{base}/{module}", module_openapi(api)))
+        row = plan.rows[global_version]
+        description = ", ".join(f"{m} {v}" for m, v in row.items())
+        yield global_version, merge_openapi(parts, title=TITLE, version=global_version, description=description)
+
+
+def _judge(key: str, committed: str, new: dict[str, Any] | None) -> tuple[tuple[Change, ...], tuple[Change, ...]]:
+    """The breaking changes and all changes from a committed document to the generated one
+    (``None``: no longer generated, which a client sees as every operation removed)."""
+    try:
+        old = json.loads(committed)
+        if new is None:
+            new = {"openapi": old.get("openapi", "3.1.0"), "info": old.get("info", {}), "paths": {}}
+        changes = diff_openapi(old, new)
+    except (ValueError, AttributeError) as exc:  # not JSON, not a mapping, or a DocumentError
+        raise SpecsError(
+            f"{key}: the committed document cannot be compared: {exc}; restore it from version control"
+        ) from exc
+    return tuple(c for c in changes if c.level == BREAKING), tuple(changes)
+
+
+def compare(specs: SpecSet) -> list[Difference]:
+    """Every owned file that does not hold what the code generates, with the breaking changes of
+    each guarded one."""
+    differences = []
+    produced = {spec.path for spec in specs.files}
+    for spec in specs.files:
+        if not spec.path.is_file():
+            differences.append(Difference(spec.path, spec.key, spec.kind, "missing"))
+            continue
+        committed = spec.path.read_text(encoding="utf-8")
+        if committed == spec.text:
+            continue
+        breaking, changes = _judge(spec.key, committed, spec.document) if spec.guarded else ((), ())
+        differences.append(Difference(spec.path, spec.key, spec.kind, "changed", breaking, changes))
+    for owned in sorted(specs.owned, key=lambda o: (str(o.folder), o.prefix)):
+        if not owned.folder.is_dir():
+            continue
+        for path in sorted(owned.folder.iterdir()):
+            parsed = _key_and_kind(path.name)
+            if path in produced or parsed is None or not path.name.startswith(owned.prefix):
+                continue
+            key, kind = parsed
+            judged = _judge(key, path.read_text(encoding="utf-8"), None) if kind == "openapi" else ((), ())
+            differences.append(Difference(path, key, kind, "stale", *judged))
+    return differences
+
+
+def write(differences: Sequence[Difference], specs: SpecSet, allow_breaking: Collection[str] = ()) -> list[Difference]:
+    """Bring the files in line with the code: write the changed and missing ones, remove the stale
+    ones; but leave alone a guarded document whose change breaks it, unless its key is in
+    ``allow_breaking``. Returns the differences left alone."""
+    by_path = {spec.path: spec for spec in specs.files}
+    refused = []
+    for difference in differences:
+        if difference.breaking and difference.key not in allow_breaking:
+            refused.append(difference)
+            continue
+        if difference.state == "stale":
+            difference.path.unlink()
+            continue
+        spec = by_path[difference.path]
+        spec.path.parent.mkdir(parents=True, exist_ok=True)
+        spec.path.write_text(spec.text, encoding="utf-8")
+    return refused
+
+
+def installed_folders(specs: SpecSet) -> list[Path]:
+    """The folders of ``specs`` that are copies installed from a wheel (not to be written)."""
+    return sorted({owned.folder for owned in specs.owned if is_installed_copy(owned.folder)})
