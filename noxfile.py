@@ -28,6 +28,9 @@ SOURCES = {
     "broker": ROOT / "packages" / "trading-broker",
     "datafeed": ROOT / "packages" / "trading-datafeed",
     "news": ROOT / "examples" / "trading-news",
+    "core-client": ROOT / "clients" / "trading-core-client",
+    "broker-client": ROOT / "clients" / "trading-broker-client",
+    "datafeed-client": ROOT / "clients" / "trading-datafeed-client",
 }
 DISTRIBUTIONS = {
     "core": "trading_core",
@@ -35,7 +38,15 @@ DISTRIBUTIONS = {
     "broker": "trading_broker",
     "datafeed": "trading_datafeed",
     "news": "trading_news",
+    "core-client": "trading_core_client",
+    "broker-client": "trading_broker_client",
+    "datafeed-client": "trading_datafeed_client",
 }
+PACKAGES = ["core", "host", "broker", "datafeed", "news"]
+CLIENTS = ["core-client", "broker-client", "datafeed-client"]
+# The committed specs are made by these releases; other releases describe validation errors a
+# little differently, so the spec check and the breaking-change guard run on exactly these.
+SPEC_PINS = ["fastapi==0.165.0", "pydantic==2.14.4"]
 # Each combination: the packages installed, and the modules `trading-host modules` must then list.
 COMBINATIONS = {
     "core": ["core", "host"],
@@ -86,7 +97,7 @@ def wheels(session: nox.Session) -> None:
 def tests(session: nox.Session, combination: str) -> None:
     """Install one combination of wheels into a fresh environment and run the root tests/."""
     names = COMBINATIONS[combination]
-    install_wheels(session, names, *TEST_REQUIREMENTS)
+    install_wheels(session, names + CLIENTS, *TEST_REQUIREMENTS)
     expected = ",".join(MODULES[n] for n in names if n in MODULES)
     session.run("pytest", "tests", *session.posargs, env={"TRADING_EXPECT_MODULES": expected}, external=False)
 
@@ -94,18 +105,19 @@ def tests(session: nox.Session, combination: str) -> None:
 @nox.session(requires=["wheels"])
 def lowest(session: nox.Session) -> None:
     """All four packages on the oldest FastAPI and pydantic we support."""
-    install_wheels(session, COMBINATIONS["all"], *TEST_REQUIREMENTS, *LOWEST)
+    install_wheels(session, COMBINATIONS["all"] + CLIENTS, *TEST_REQUIREMENTS, *LOWEST)
     show = "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)"
     session.run("python", "-c", show)
     session.run("pytest", "tests", *session.posargs, env={"TRADING_EXPECT_MODULES": "core,broker,datafeed"})
 
 
 @nox.session(requires=["wheels"])
-@nox.parametrize("package", list(SOURCES), ids=list(SOURCES))
+@nox.parametrize("package", PACKAGES, ids=PACKAGES)
 def unit(session: nox.Session, package: str) -> None:
     """One package's own unit tests, against its installed wheel."""
     needed = {"core": ["core"], "news": ["core", "news"], "host": ["core", "host"]}.get(package, ["core", package])
-    install_wheels(session, needed, *TEST_REQUIREMENTS)
+    extra = ["openapi-python-client>=0.29.1,<0.30", "jsonschema>=4.18"] if package == "host" else []
+    install_wheels(session, needed, *TEST_REQUIREMENTS, *extra)
     session.run("pytest", str(SOURCES[package] / "tests"), *session.posargs)
 
 
@@ -120,8 +132,25 @@ def lint(session: nox.Session) -> None:
 @nox.session(requires=["wheels"])
 def mypy(session: nox.Session) -> None:
     """mypy --strict over every package's sources."""
-    install_wheels(session, list(SOURCES), "mypy", "nox", "types-PyYAML", *TEST_REQUIREMENTS)
-    session.run("mypy", *(str(s / "src") for s in SOURCES.values()), "noxfile.py", "benchmarks")
+    # The generated clients are left out: their code is the generator's, checked by `contracts`.
+    install_wheels(session, PACKAGES, "mypy", "nox", "types-PyYAML", "types-jsonschema", *TEST_REQUIREMENTS)
+    session.run("mypy", *(str(SOURCES[p] / "src") for p in PACKAGES), "noxfile.py", "benchmarks")
+
+
+@nox.session(requires=["wheels"])
+def contracts(session: nox.Session) -> None:
+    """The committed specs match the code, no released spec is broken, the clients are fresh."""
+    install_wheels(
+        session,
+        COMBINATIONS["all+news"],
+        *SPEC_PINS,
+        "openapi-spec-validator>=0.7",
+        "jsonschema>=4.18",
+        "openapi-python-client>=0.29.1,<0.30",
+    )
+    session.run("trading-host", "specs", "--guard")
+    session.run("trading-host", "specs", "--check")
+    session.run("trading-host", "clients", "--check", "-m", "core", "-m", "broker", "-m", "datafeed")
 
 
 @nox.session(requires=["wheels"])

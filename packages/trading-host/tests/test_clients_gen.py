@@ -197,3 +197,60 @@ def test_missing_documents_and_conflicting_dependencies_are_clear_errors(tmp_pat
     with pytest.raises(ClientsError, match="different httpx"):
         clients_module._merge_dependencies([["httpx>=0.23,<0.28"], ["httpx>=0.23,<0.29"]])
     assert clients_module._merge_dependencies([["httpx<1", "attrs>=22"], ["attrs>=22"]]) == ["attrs>=22", "httpx<1"]
+
+
+def udf_document() -> dict[str, Any]:
+    """A response with a property named ``d`` (TradingView UDF's shape), which the generator's own
+    template would parse into its local variable ``d`` and break."""
+    quote = {"type": "object", "required": ["n"], "properties": {"n": {"type": "string"}}}
+    answer = {
+        "type": "object",
+        "required": ["s", "d"],
+        "properties": {
+            "s": {"type": "string"},
+            "d": {"type": "array", "items": {"$ref": "#/components/schemas/Quote"}},
+        },
+    }
+    ok = {
+        "200": {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Quotes"}}},
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "udf", "version": "v1"},
+        "paths": {"/quotes": {"get": {"operationId": "getQuotes", "responses": ok}}},
+        "components": {"schemas": {"Quote": quote, "Quotes": answer}},
+    }
+
+
+def test_a_property_named_d_is_parsed(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for version in ("v1", "v2"):
+        (specs / f"alpha.{version}.openapi.json").write_text(render(udf_document()))
+    (source,) = sources(["alpha"], specs=specs, installed=INSTALLED)
+    build(source, tmp_path / "client")
+    package = tmp_path / "client" / "src"
+    # The module fixture's client has the same package name: set it aside while this one is imported.
+    aside = {m: sys.modules.pop(m) for m in list(sys.modules) if m.startswith("trading_alpha_client")}
+    sys.path.insert(0, str(package))
+    try:
+        models = importlib.import_module("trading_alpha_client.v1.models")
+        parsed = models.Quotes.from_dict({"s": "ok", "d": [{"n": "AAPL"}, {"n": "MSFT"}]})
+    finally:
+        sys.path.remove(str(package))
+        for name in [m for m in sys.modules if m.startswith("trading_alpha_client")]:
+            del sys.modules[name]
+        sys.modules.update(aside)
+
+    assert [quote.n for quote in parsed.d] == ["AAPL", "MSFT"]
+    assert parsed.s == "ok"
+
+
+def test_a_generator_whose_template_changed_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clients_module, "_MODEL_PATCHES", [("no such text", "x", 1)])
+
+    with pytest.raises(ClientsError, match=r"no longer holds 'no such text' 1 time\(s\).*openapi-python-client>="):
+        clients_module._templates(tmp_path)

@@ -293,7 +293,7 @@ def test_a_wheels_installed_copy_is_never_written(monkeypatch: pytest.MonkeyPatc
     result = invoke(setup, "--module", "ticker", monkeypatch=monkeypatch)
 
     assert result.exit_code == 2
-    assert "installed from wheels" in result.output
+    assert "inside installed wheels" in result.output
     assert "--out DIR" in result.output
 
 

@@ -112,6 +112,7 @@ class _Builder:
         return dict(self.refs[(model, self._mode(message_type))])
 
     def operation_id(self, channel: str, message_type: str) -> str:
+        """An operation is named by its message type; with several endpoints, by the channel too."""
         return f"{channel}.{message_type}" if self.several else message_type
 
     def document(self, api: ModuleApi) -> dict[str, Any]:
@@ -204,7 +205,7 @@ class _Builder:
                 "Subscribing twice to one topic changes nothing."
             ),
             _UNSUBSCRIBE: "Stops the topic's updates; the response comes after its feed has stopped.",
-            "update": f"One update of a `{route.name}` topic.",
+            "update": f"One update of a topic of `{route.name}`.",
         }[part]
         if route.summary:
             text = f"{route.summary}\n\n{text}"
@@ -229,9 +230,9 @@ class _Builder:
                     "properties": {"type": {"const": message_type}, "id": _ID, "payload": payload_ref},
                 }
                 summary = (
-                    f"A request to subscribe to a {route.name} topic"
+                    f"A request to subscribe to a topic of {route.name}"
                     if action == _SUBSCRIBE
-                    else f"A request to unsubscribe from a {route.name} topic"
+                    else f"A request to unsubscribe from a topic of {route.name}"
                 )
                 messages[message_type] = self.message(message_type, summary, envelope, correlated=True)
             elif action == "response":
@@ -248,7 +249,7 @@ class _Builder:
                     "required": ["type", "topic", "payload"],
                     "properties": {"type": {"const": message_type}, "topic": _TOPIC, "payload": payload_ref},
                 }
-                messages[message_type] = self.message(message_type, f"An update of a {route.name} topic", envelope)
+                messages[message_type] = self.message(message_type, f"An update of a topic of {route.name}", envelope)
         return messages
 
     def error_message(self) -> dict[str, Any]:

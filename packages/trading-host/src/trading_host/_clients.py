@@ -11,6 +11,7 @@ missing quietly.
 from __future__ import annotations
 
 import filecmp
+import importlib.util
 import json
 import os
 import re
@@ -131,6 +132,41 @@ def _generator_environment() -> dict[str, str]:
     return env
 
 
+# openapi-python-client's model template parses a response into a local variable named ``d``, so a
+# schema property named ``d`` (the TradingView UDF answers of the datafeed: {"s": "ok", "d": [...]})
+# overwrites it and ``from_dict`` fails at run time (upstream issue #1117). The templates' own
+# names are a property's snake_case name, with "_" in front or "_<word>" behind, and none of them
+# holds "__", so ``remaining__`` cannot collide. Each anchor must be found exactly as often as
+# listed, or the template changed and this needs a look.
+_MODEL_TEMPLATE = "model.py.jinja"
+_MODEL_PATCHES = [
+    ("        d = dict(src_dict)\n", "        remaining__ = dict(src_dict)\n", 1),
+    ("property_source = 'd.pop(\"'", "property_source = 'remaining__.pop(\"'", 2),
+    ("for prop_name, prop_dict in d.items():", "for prop_name, prop_dict in remaining__.items():", 1),
+    (".additional_properties = d\n", ".additional_properties = remaining__\n", 1),
+]
+
+
+def _templates(work: Path) -> Path:
+    """A custom template folder holding the generator's model template with ``d`` renamed."""
+    spec = importlib.util.find_spec("openapi_python_client")  # found, not imported: it runs as its own process
+    if spec is None or not spec.submodule_search_locations:
+        raise ClientsError(f"{GENERATOR} is not installed: pip install 'trading-host[clients]'")
+    source = Path(spec.submodule_search_locations[0]) / "templates" / _MODEL_TEMPLATE
+    text = source.read_text(encoding="utf-8")
+    for old, new, count in _MODEL_PATCHES:
+        if text.count(old) != count:
+            raise ClientsError(
+                f"{source} no longer holds {old.strip()!r} {count} time(s): this {GENERATOR} release is not "
+                f"one the clients are made with; install {GENERATOR_REQUIREMENT!r}"
+            )
+        text = text.replace(old, new)
+    folder = work / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / _MODEL_TEMPLATE).write_text(text, encoding="utf-8")
+    return folder
+
+
 def _run_generator(document: Path, version: str, work: Path) -> tuple[Path, list[str]]:
     """Generate ``version``'s client from ``document`` below ``work``; its package folder and
     its dependencies (as the generator declares them). Raises on any warning or error."""
@@ -150,6 +186,8 @@ def _run_generator(document: Path, version: str, work: Path) -> tuple[Path, list
         str(config),
         "--output-path",
         str(project),
+        "--custom-template-path",
+        str(_templates(work)),
         "--fail-on-warning",
     ]
     try:

@@ -90,7 +90,7 @@ def specs(
     count = len(generated.files)
     if check:
         if differences:
-            typer.echo(f"{len(differences)} of the committed documents differ from the code:")
+            typer.echo(f"{len(differences)} committed document(s) differ from the code:")
             _print_differences(differences)
             typer.echo("run `trading-host specs` to update them (it refuses breaking changes)")
             raise typer.Exit(1)
@@ -109,8 +109,8 @@ def specs(
     if installed:
         folders = ", ".join(_shown(folder) for folder in installed)
         raise _fail(
-            f"{folders} belong(s) to packages installed from wheels; write into a source checkout "
-            "(pip install -e PACKAGE) or pass --out DIR"
+            f"the documents go into source checkouts, but these folders are inside installed wheels: {folders}; "
+            "install the packages editable (pip install -e PACKAGE), or pass --out DIR"
         )
     refused = write(differences, generated, set(allow_breaking or ()))
     for difference in differences:

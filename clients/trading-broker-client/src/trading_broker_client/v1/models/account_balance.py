@@ -45,12 +45,12 @@ class AccountBalance:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        account = d.pop("account")
+        remaining__ = dict(src_dict)
+        account = remaining__.pop("account")
 
-        balance = d.pop("balance")
+        balance = remaining__.pop("balance")
 
-        equity = d.pop("equity")
+        equity = remaining__.pop("equity")
 
         account_balance = cls(
             account=account,
@@ -58,7 +58,7 @@ class AccountBalance:
             equity=equity,
         )
 
-        account_balance.additional_properties = d
+        account_balance.additional_properties = remaining__
         return account_balance
 
     @property

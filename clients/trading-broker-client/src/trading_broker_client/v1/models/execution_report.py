@@ -68,20 +68,20 @@ class ExecutionReport:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id")
+        remaining__ = dict(src_dict)
+        id = remaining__.pop("id")
 
-        order_id = d.pop("order_id")
+        order_id = remaining__.pop("order_id")
 
-        price = d.pop("price")
+        price = remaining__.pop("price")
 
-        quantity = d.pop("quantity")
+        quantity = remaining__.pop("quantity")
 
-        side = Side(d.pop("side"))
+        side = Side(remaining__.pop("side"))
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
-        time = datetime.datetime.fromisoformat(d.pop("time"))
+        time = datetime.datetime.fromisoformat(remaining__.pop("time"))
 
         execution_report = cls(
             id=id,
@@ -93,7 +93,7 @@ class ExecutionReport:
             time=time,
         )
 
-        execution_report.additional_properties = d
+        execution_report.additional_properties = remaining__
         return execution_report
 
     @property

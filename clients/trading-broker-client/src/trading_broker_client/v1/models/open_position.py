@@ -57,16 +57,16 @@ class OpenPosition:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        average_price = d.pop("average_price")
+        remaining__ = dict(src_dict)
+        average_price = remaining__.pop("average_price")
 
-        quantity = d.pop("quantity")
+        quantity = remaining__.pop("quantity")
 
-        side = Side(d.pop("side"))
+        side = Side(remaining__.pop("side"))
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
-        unrealised_pnl = d.pop("unrealised_pnl")
+        unrealised_pnl = remaining__.pop("unrealised_pnl")
 
         open_position = cls(
             average_price=average_price,
@@ -76,7 +76,7 @@ class OpenPosition:
             unrealised_pnl=unrealised_pnl,
         )
 
-        open_position.additional_properties = d
+        open_position.additional_properties = remaining__
         return open_position
 
     @property

@@ -59,7 +59,7 @@ class OrderModification:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
 
         def _parse_limit_price(data: object) -> float | None | Unset:
             if data is None:
@@ -68,7 +68,7 @@ class OrderModification:
                 return data
             return cast(float | None | Unset, data)
 
-        limit_price = _parse_limit_price(d.pop("limit_price", UNSET))
+        limit_price = _parse_limit_price(remaining__.pop("limit_price", UNSET))
 
         def _parse_quantity(data: object) -> float | None | Unset:
             if data is None:
@@ -77,7 +77,7 @@ class OrderModification:
                 return data
             return cast(float | None | Unset, data)
 
-        quantity = _parse_quantity(d.pop("quantity", UNSET))
+        quantity = _parse_quantity(remaining__.pop("quantity", UNSET))
 
         def _parse_stop_price(data: object) -> float | None | Unset:
             if data is None:
@@ -86,7 +86,7 @@ class OrderModification:
                 return data
             return cast(float | None | Unset, data)
 
-        stop_price = _parse_stop_price(d.pop("stop_price", UNSET))
+        stop_price = _parse_stop_price(remaining__.pop("stop_price", UNSET))
 
         order_modification = cls(
             limit_price=limit_price,
@@ -94,7 +94,7 @@ class OrderModification:
             stop_price=stop_price,
         )
 
-        order_modification.additional_properties = d
+        order_modification.additional_properties = remaining__
         return order_modification
 
     @property

@@ -82,39 +82,39 @@ class PlacedOrder:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id")
+        remaining__ = dict(src_dict)
+        id = remaining__.pop("id")
 
         def _parse_limit_price(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
-        limit_price = _parse_limit_price(d.pop("limit_price"))
+        limit_price = _parse_limit_price(remaining__.pop("limit_price"))
 
-        order_type = OrderType(d.pop("order_type"))
+        order_type = OrderType(remaining__.pop("order_type"))
 
-        quantity = d.pop("quantity")
+        quantity = remaining__.pop("quantity")
 
         def _parse_reason(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
-        reason = _parse_reason(d.pop("reason"))
+        reason = _parse_reason(remaining__.pop("reason"))
 
-        side = Side(d.pop("side"))
+        side = Side(remaining__.pop("side"))
 
-        status = OrderStatus(d.pop("status"))
+        status = OrderStatus(remaining__.pop("status"))
 
         def _parse_stop_price(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
-        stop_price = _parse_stop_price(d.pop("stop_price"))
+        stop_price = _parse_stop_price(remaining__.pop("stop_price"))
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
         placed_order = cls(
             id=id,
@@ -128,7 +128,7 @@ class PlacedOrder:
             symbol=symbol,
         )
 
-        placed_order.additional_properties = d
+        placed_order.additional_properties = remaining__
         return placed_order
 
     @property

@@ -80,10 +80,10 @@ class PreOrder:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        quantity = d.pop("quantity")
+        remaining__ = dict(src_dict)
+        quantity = remaining__.pop("quantity")
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
         def _parse_limit_price(data: object) -> float | None | Unset:
             if data is None:
@@ -92,16 +92,16 @@ class PreOrder:
                 return data
             return cast(float | None | Unset, data)
 
-        limit_price = _parse_limit_price(d.pop("limit_price", UNSET))
+        limit_price = _parse_limit_price(remaining__.pop("limit_price", UNSET))
 
-        _order_type = d.pop("order_type", UNSET)
+        _order_type = remaining__.pop("order_type", UNSET)
         order_type: OrderType | Unset
         if isinstance(_order_type, Unset):
             order_type = UNSET
         else:
             order_type = OrderType(_order_type)
 
-        _side = d.pop("side", UNSET)
+        _side = remaining__.pop("side", UNSET)
         side: Side | Unset
         if isinstance(_side, Unset):
             side = UNSET
@@ -115,7 +115,7 @@ class PreOrder:
                 return data
             return cast(float | None | Unset, data)
 
-        stop_price = _parse_stop_price(d.pop("stop_price", UNSET))
+        stop_price = _parse_stop_price(remaining__.pop("stop_price", UNSET))
 
         pre_order = cls(
             quantity=quantity,
@@ -126,7 +126,7 @@ class PreOrder:
             stop_price=stop_price,
         )
 
-        pre_order.additional_properties = d
+        pre_order.additional_properties = remaining__
         return pre_order
 
     @property

@@ -70,9 +70,9 @@ class ValidationError:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.validation_error_context import ValidationErrorContext
 
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
         loc = []
-        _loc = d.pop("loc")
+        _loc = remaining__.pop("loc")
         for loc_item_data in _loc:
 
             def _parse_loc_item(data: object) -> int | str:
@@ -82,18 +82,18 @@ class ValidationError:
 
             loc.append(loc_item)
 
-        msg = d.pop("msg")
+        msg = remaining__.pop("msg")
 
-        type_ = d.pop("type")
+        type_ = remaining__.pop("type")
 
-        _ctx = d.pop("ctx", UNSET)
+        _ctx = remaining__.pop("ctx", UNSET)
         ctx: ValidationErrorContext | Unset
         if isinstance(_ctx, Unset):
             ctx = UNSET
         else:
             ctx = ValidationErrorContext.from_dict(_ctx)
 
-        input_ = d.pop("input", UNSET)
+        input_ = remaining__.pop("input", UNSET)
 
         validation_error = cls(
             loc=loc,
@@ -103,7 +103,7 @@ class ValidationError:
             input_=input_,
         )
 
-        validation_error.additional_properties = d
+        validation_error.additional_properties = remaining__
         return validation_error
 
     @property

@@ -66,20 +66,20 @@ class AccountBalanceV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        account = d.pop("account")
+        remaining__ = dict(src_dict)
+        account = remaining__.pop("account")
 
-        balance = d.pop("balance")
+        balance = remaining__.pop("balance")
 
-        equity = d.pop("equity")
+        equity = remaining__.pop("equity")
 
-        open_positions = d.pop("open_positions")
+        open_positions = remaining__.pop("open_positions")
 
-        realised_pnl = d.pop("realised_pnl")
+        realised_pnl = remaining__.pop("realised_pnl")
 
-        unrealised_pnl = d.pop("unrealised_pnl")
+        unrealised_pnl = remaining__.pop("unrealised_pnl")
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+        updated_at = datetime.datetime.fromisoformat(remaining__.pop("updated_at"))
 
         account_balance_v2 = cls(
             account=account,
@@ -91,7 +91,7 @@ class AccountBalanceV2:
             updated_at=updated_at,
         )
 
-        account_balance_v2.additional_properties = d
+        account_balance_v2.additional_properties = remaining__
         return account_balance_v2
 
     @property

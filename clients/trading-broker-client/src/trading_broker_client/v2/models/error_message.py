@@ -35,14 +35,14 @@ class ErrorMessage:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        detail = d.pop("detail")
+        remaining__ = dict(src_dict)
+        detail = remaining__.pop("detail")
 
         error_message = cls(
             detail=detail,
         )
 
-        error_message.additional_properties = d
+        error_message.additional_properties = remaining__
         return error_message
 
     @property

@@ -78,24 +78,24 @@ class ExecutionReportV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        account = d.pop("account")
+        remaining__ = dict(src_dict)
+        account = remaining__.pop("account")
 
-        id = d.pop("id")
+        id = remaining__.pop("id")
 
-        order_id = d.pop("order_id")
+        order_id = remaining__.pop("order_id")
 
-        price = d.pop("price")
+        price = remaining__.pop("price")
 
-        quantity = d.pop("quantity")
+        quantity = remaining__.pop("quantity")
 
-        realised_pnl = d.pop("realised_pnl")
+        realised_pnl = remaining__.pop("realised_pnl")
 
-        side = Side(d.pop("side"))
+        side = Side(remaining__.pop("side"))
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
-        time = datetime.datetime.fromisoformat(d.pop("time"))
+        time = datetime.datetime.fromisoformat(remaining__.pop("time"))
 
         execution_report_v2 = cls(
             account=account,
@@ -109,7 +109,7 @@ class ExecutionReportV2:
             time=time,
         )
 
-        execution_report_v2.additional_properties = d
+        execution_report_v2.additional_properties = remaining__
         return execution_report_v2
 
     @property

@@ -51,14 +51,14 @@ class ExecutionV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id")
+        remaining__ = dict(src_dict)
+        id = remaining__.pop("id")
 
-        price = d.pop("price")
+        price = remaining__.pop("price")
 
-        quantity = d.pop("quantity")
+        quantity = remaining__.pop("quantity")
 
-        time = datetime.datetime.fromisoformat(d.pop("time"))
+        time = datetime.datetime.fromisoformat(remaining__.pop("time"))
 
         execution_v2 = cls(
             id=id,
@@ -67,7 +67,7 @@ class ExecutionV2:
             time=time,
         )
 
-        execution_v2.additional_properties = d
+        execution_v2.additional_properties = remaining__
         return execution_v2
 
     @property

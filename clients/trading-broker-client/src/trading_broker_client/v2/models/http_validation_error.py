@@ -45,8 +45,8 @@ class HTTPValidationError:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.validation_error import ValidationError
 
-        d = dict(src_dict)
-        _detail = d.pop("detail", UNSET)
+        remaining__ = dict(src_dict)
+        _detail = remaining__.pop("detail", UNSET)
         detail: list[ValidationError] | Unset = UNSET
         if _detail is not UNSET:
             detail = []
@@ -59,7 +59,7 @@ class HTTPValidationError:
             detail=detail,
         )
 
-        http_validation_error.additional_properties = d
+        http_validation_error.additional_properties = remaining__
         return http_validation_error
 
     @property

@@ -79,29 +79,29 @@ class OpenPositionV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        account = d.pop("account")
+        remaining__ = dict(src_dict)
+        account = remaining__.pop("account")
 
-        average_price = d.pop("average_price")
+        average_price = remaining__.pop("average_price")
 
         def _parse_last_price(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
-        last_price = _parse_last_price(d.pop("last_price"))
+        last_price = _parse_last_price(remaining__.pop("last_price"))
 
-        quantity = d.pop("quantity")
+        quantity = remaining__.pop("quantity")
 
-        realised_pnl = d.pop("realised_pnl")
+        realised_pnl = remaining__.pop("realised_pnl")
 
-        side = Side(d.pop("side"))
+        side = Side(remaining__.pop("side"))
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
-        unrealised_pnl = d.pop("unrealised_pnl")
+        unrealised_pnl = remaining__.pop("unrealised_pnl")
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+        updated_at = datetime.datetime.fromisoformat(remaining__.pop("updated_at"))
 
         open_position_v2 = cls(
             account=account,
@@ -115,7 +115,7 @@ class OpenPositionV2:
             updated_at=updated_at,
         )
 
-        open_position_v2.additional_properties = d
+        open_position_v2.additional_properties = remaining__
         return open_position_v2
 
     @property

@@ -57,7 +57,7 @@ class OrderModificationV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
 
         def _parse_limit_price(data: object) -> float | None | Unset:
             if data is None:
@@ -66,7 +66,7 @@ class OrderModificationV2:
                 return data
             return cast(float | None | Unset, data)
 
-        limit_price = _parse_limit_price(d.pop("limit_price", UNSET))
+        limit_price = _parse_limit_price(remaining__.pop("limit_price", UNSET))
 
         def _parse_quantity(data: object) -> float | None | Unset:
             if data is None:
@@ -75,7 +75,7 @@ class OrderModificationV2:
                 return data
             return cast(float | None | Unset, data)
 
-        quantity = _parse_quantity(d.pop("quantity", UNSET))
+        quantity = _parse_quantity(remaining__.pop("quantity", UNSET))
 
         def _parse_stop_price(data: object) -> float | None | Unset:
             if data is None:
@@ -84,7 +84,7 @@ class OrderModificationV2:
                 return data
             return cast(float | None | Unset, data)
 
-        stop_price = _parse_stop_price(d.pop("stop_price", UNSET))
+        stop_price = _parse_stop_price(remaining__.pop("stop_price", UNSET))
 
         order_modification_v2 = cls(
             limit_price=limit_price,

@@ -138,53 +138,55 @@ class PlacedOrderV2:
         from ..models.execution_v2 import ExecutionV2
         from ..models.status_change_v2 import StatusChangeV2
 
-        d = dict(src_dict)
-        account = d.pop("account")
+        remaining__ = dict(src_dict)
+        account = remaining__.pop("account")
 
         def _parse_average_fill_price(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
-        average_fill_price = _parse_average_fill_price(d.pop("average_fill_price"))
+        average_fill_price = _parse_average_fill_price(
+            remaining__.pop("average_fill_price")
+        )
 
-        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+        created_at = datetime.datetime.fromisoformat(remaining__.pop("created_at"))
 
         executions = []
-        _executions = d.pop("executions")
+        _executions = remaining__.pop("executions")
         for executions_item_data in _executions:
             executions_item = ExecutionV2.from_dict(executions_item_data)
 
             executions.append(executions_item)
 
-        filled_quantity = d.pop("filled_quantity")
+        filled_quantity = remaining__.pop("filled_quantity")
 
-        id = d.pop("id")
+        id = remaining__.pop("id")
 
         def _parse_limit_price(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
-        limit_price = _parse_limit_price(d.pop("limit_price"))
+        limit_price = _parse_limit_price(remaining__.pop("limit_price"))
 
-        order_type = OrderType(d.pop("order_type"))
+        order_type = OrderType(remaining__.pop("order_type"))
 
-        quantity = d.pop("quantity")
+        quantity = remaining__.pop("quantity")
 
         def _parse_reason(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
-        reason = _parse_reason(d.pop("reason"))
+        reason = _parse_reason(remaining__.pop("reason"))
 
-        side = Side(d.pop("side"))
+        side = Side(remaining__.pop("side"))
 
-        status = OrderStatus(d.pop("status"))
+        status = OrderStatus(remaining__.pop("status"))
 
         status_history = []
-        _status_history = d.pop("status_history")
+        _status_history = remaining__.pop("status_history")
         for status_history_item_data in _status_history:
             status_history_item = StatusChangeV2.from_dict(status_history_item_data)
 
@@ -195,13 +197,13 @@ class PlacedOrderV2:
                 return data
             return cast(float | None, data)
 
-        stop_price = _parse_stop_price(d.pop("stop_price"))
+        stop_price = _parse_stop_price(remaining__.pop("stop_price"))
 
-        stop_triggered = d.pop("stop_triggered")
+        stop_triggered = remaining__.pop("stop_triggered")
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+        updated_at = datetime.datetime.fromisoformat(remaining__.pop("updated_at"))
 
         placed_order_v2 = cls(
             account=account,
@@ -223,7 +225,7 @@ class PlacedOrderV2:
             updated_at=updated_at,
         )
 
-        placed_order_v2.additional_properties = d
+        placed_order_v2.additional_properties = remaining__
         return placed_order_v2
 
     @property

@@ -78,10 +78,10 @@ class PreOrderV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        quantity = d.pop("quantity")
+        remaining__ = dict(src_dict)
+        quantity = remaining__.pop("quantity")
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
         def _parse_limit_price(data: object) -> float | None | Unset:
             if data is None:
@@ -90,16 +90,16 @@ class PreOrderV2:
                 return data
             return cast(float | None | Unset, data)
 
-        limit_price = _parse_limit_price(d.pop("limit_price", UNSET))
+        limit_price = _parse_limit_price(remaining__.pop("limit_price", UNSET))
 
-        _order_type = d.pop("order_type", UNSET)
+        _order_type = remaining__.pop("order_type", UNSET)
         order_type: OrderType | Unset
         if isinstance(_order_type, Unset):
             order_type = UNSET
         else:
             order_type = OrderType(_order_type)
 
-        _side = d.pop("side", UNSET)
+        _side = remaining__.pop("side", UNSET)
         side: Side | Unset
         if isinstance(_side, Unset):
             side = UNSET
@@ -113,7 +113,7 @@ class PreOrderV2:
                 return data
             return cast(float | None | Unset, data)
 
-        stop_price = _parse_stop_price(d.pop("stop_price", UNSET))
+        stop_price = _parse_stop_price(remaining__.pop("stop_price", UNSET))
 
         pre_order_v2 = cls(
             quantity=quantity,

@@ -49,18 +49,18 @@ class StatusChangeV2:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
 
         def _parse_reason(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
-        reason = _parse_reason(d.pop("reason"))
+        reason = _parse_reason(remaining__.pop("reason"))
 
-        status = OrderStatus(d.pop("status"))
+        status = OrderStatus(remaining__.pop("status"))
 
-        time = datetime.datetime.fromisoformat(d.pop("time"))
+        time = datetime.datetime.fromisoformat(remaining__.pop("time"))
 
         status_change_v2 = cls(
             reason=reason,
@@ -68,7 +68,7 @@ class StatusChangeV2:
             time=time,
         )
 
-        status_change_v2.additional_properties = d
+        status_change_v2.additional_properties = remaining__
         return status_change_v2
 
     @property

@@ -22,10 +22,10 @@ class ValidationErrorContext:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
         validation_error_context = cls()
 
-        validation_error_context.additional_properties = d
+        validation_error_context.additional_properties = remaining__
         return validation_error_context
 
     @property

@@ -47,17 +47,17 @@ class Health:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.health_modules import HealthModules
 
-        d = dict(src_dict)
-        modules = HealthModules.from_dict(d.pop("modules"))
+        remaining__ = dict(src_dict)
+        modules = HealthModules.from_dict(remaining__.pop("modules"))
 
-        status = HealthStatus(d.pop("status"))
+        status = HealthStatus(remaining__.pop("status"))
 
         health = cls(
             modules=modules,
             status=status,
         )
 
-        health.additional_properties = d
+        health.additional_properties = remaining__
         return health
 
     @property

@@ -35,11 +35,11 @@ class HealthModules:
             HealthModulesAdditionalProperty,
         )
 
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
         health_modules = cls()
 
         additional_properties = {}
-        for prop_name, prop_dict in d.items():
+        for prop_name, prop_dict in remaining__.items():
             additional_property = HealthModulesAdditionalProperty.from_dict(prop_dict)
 
             additional_properties[prop_name] = additional_property

@@ -22,10 +22,10 @@ class HealthModulesAdditionalProperty:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
         health_modules_additional_property = cls()
 
-        health_modules_additional_property.additional_properties = d
+        health_modules_additional_property.additional_properties = remaining__
         return health_modules_additional_property
 
     @property

@@ -107,18 +107,18 @@ class ModuleVersion:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        distribution = d.pop("distribution")
+        remaining__ = dict(src_dict)
+        distribution = remaining__.pop("distribution")
 
-        distribution_version = d.pop("distribution_version")
+        distribution_version = remaining__.pop("distribution_version")
 
-        global_versions = cast(list[str], d.pop("global_versions"))
+        global_versions = cast(list[str], remaining__.pop("global_versions"))
 
-        module = d.pop("module")
+        module = remaining__.pop("module")
 
-        status = d.pop("status")
+        status = remaining__.pop("status")
 
-        version = d.pop("version")
+        version = remaining__.pop("version")
 
         def _parse_deprecation(data: object) -> datetime.date | None | Unset:
             if data is None:
@@ -135,7 +135,7 @@ class ModuleVersion:
                 pass
             return cast(datetime.date | None | Unset, data)
 
-        deprecation = _parse_deprecation(d.pop("deprecation", UNSET))
+        deprecation = _parse_deprecation(remaining__.pop("deprecation", UNSET))
 
         def _parse_migration_guide(data: object) -> None | str | Unset:
             if data is None:
@@ -144,7 +144,9 @@ class ModuleVersion:
                 return data
             return cast(None | str | Unset, data)
 
-        migration_guide = _parse_migration_guide(d.pop("migration_guide", UNSET))
+        migration_guide = _parse_migration_guide(
+            remaining__.pop("migration_guide", UNSET)
+        )
 
         def _parse_successor(data: object) -> None | str | Unset:
             if data is None:
@@ -153,7 +155,7 @@ class ModuleVersion:
                 return data
             return cast(None | str | Unset, data)
 
-        successor = _parse_successor(d.pop("successor", UNSET))
+        successor = _parse_successor(remaining__.pop("successor", UNSET))
 
         def _parse_sunset(data: object) -> datetime.date | None | Unset:
             if data is None:
@@ -170,7 +172,7 @@ class ModuleVersion:
                 pass
             return cast(datetime.date | None | Unset, data)
 
-        sunset = _parse_sunset(d.pop("sunset", UNSET))
+        sunset = _parse_sunset(remaining__.pop("sunset", UNSET))
 
         module_version = cls(
             distribution=distribution,
@@ -185,7 +187,7 @@ class ModuleVersion:
             sunset=sunset,
         )
 
-        module_version.additional_properties = d
+        module_version.additional_properties = remaining__
         return module_version
 
     @property

@@ -84,28 +84,30 @@ class Config:
         from ..models.exchange import Exchange
         from ..models.symbol_type import SymbolType
 
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
         exchanges = []
-        _exchanges = d.pop("exchanges")
+        _exchanges = remaining__.pop("exchanges")
         for exchanges_item_data in _exchanges:
             exchanges_item = Exchange.from_dict(exchanges_item_data)
 
             exchanges.append(exchanges_item)
 
-        supported_resolutions = cast(list[str], d.pop("supported_resolutions"))
+        supported_resolutions = cast(
+            list[str], remaining__.pop("supported_resolutions")
+        )
 
-        supports_group_request = d.pop("supports_group_request")
+        supports_group_request = remaining__.pop("supports_group_request")
 
-        supports_marks = d.pop("supports_marks")
+        supports_marks = remaining__.pop("supports_marks")
 
-        supports_search = d.pop("supports_search")
+        supports_search = remaining__.pop("supports_search")
 
-        supports_time = d.pop("supports_time")
+        supports_time = remaining__.pop("supports_time")
 
-        supports_timescale_marks = d.pop("supports_timescale_marks")
+        supports_timescale_marks = remaining__.pop("supports_timescale_marks")
 
         symbols_types = []
-        _symbols_types = d.pop("symbols_types")
+        _symbols_types = remaining__.pop("symbols_types")
         for symbols_types_item_data in _symbols_types:
             symbols_types_item = SymbolType.from_dict(symbols_types_item_data)
 
@@ -122,7 +124,7 @@ class Config:
             symbols_types=symbols_types,
         )
 
-        config.additional_properties = d
+        config.additional_properties = remaining__
         return config
 
     @property

@@ -44,12 +44,12 @@ class Exchange:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        desc = d.pop("desc")
+        remaining__ = dict(src_dict)
+        desc = remaining__.pop("desc")
 
-        name = d.pop("name")
+        name = remaining__.pop("name")
 
-        value = d.pop("value")
+        value = remaining__.pop("value")
 
         exchange = cls(
             desc=desc,
@@ -57,7 +57,7 @@ class Exchange:
             value=value,
         )
 
-        exchange.additional_properties = d
+        exchange.additional_properties = remaining__
         return exchange
 
     @property

@@ -78,19 +78,19 @@ class HistoryBars:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        c = cast(list[float], d.pop("c"))
+        remaining__ = dict(src_dict)
+        c = cast(list[float], remaining__.pop("c"))
 
-        h = cast(list[float], d.pop("h"))
+        h = cast(list[float], remaining__.pop("h"))
 
-        l = cast(list[float], d.pop("l"))
+        l = cast(list[float], remaining__.pop("l"))
 
-        o = cast(list[float], d.pop("o"))
+        o = cast(list[float], remaining__.pop("o"))
 
-        t = cast(list[int], d.pop("t"))
+        t = cast(list[int], remaining__.pop("t"))
 
         v = []
-        _v = d.pop("v")
+        _v = remaining__.pop("v")
         for v_item_data in _v:
 
             def _parse_v_item(data: object) -> float | int:
@@ -100,7 +100,7 @@ class HistoryBars:
 
             v.append(v_item)
 
-        s = cast(Literal["ok"] | Unset, d.pop("s", UNSET))
+        s = cast(Literal["ok"] | Unset, remaining__.pop("s", UNSET))
         if s != "ok" and not isinstance(s, Unset):
             raise ValueError(f"s must match const 'ok', got '{s}'")
 
@@ -114,7 +114,7 @@ class HistoryBars:
             s=s,
         )
 
-        history_bars.additional_properties = d
+        history_bars.additional_properties = remaining__
         return history_bars
 
     @property

@@ -51,7 +51,7 @@ class HistoryNoData:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
 
         def _parse_next_time(data: object) -> int | None | Unset:
             if data is None:
@@ -60,9 +60,9 @@ class HistoryNoData:
                 return data
             return cast(int | None | Unset, data)
 
-        next_time = _parse_next_time(d.pop("nextTime", UNSET))
+        next_time = _parse_next_time(remaining__.pop("nextTime", UNSET))
 
-        s = cast(Literal["no_data"] | Unset, d.pop("s", UNSET))
+        s = cast(Literal["no_data"] | Unset, remaining__.pop("s", UNSET))
         if s != "no_data" and not isinstance(s, Unset):
             raise ValueError(f"s must match const 'no_data', got '{s}'")
 
@@ -71,7 +71,7 @@ class HistoryNoData:
             s=s,
         )
 
-        history_no_data.additional_properties = d
+        history_no_data.additional_properties = remaining__
         return history_no_data
 
     @property

@@ -60,18 +60,18 @@ class MarkOut:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        color = d.pop("color")
+        remaining__ = dict(src_dict)
+        color = remaining__.pop("color")
 
-        id = d.pop("id")
+        id = remaining__.pop("id")
 
-        label = d.pop("label")
+        label = remaining__.pop("label")
 
-        label_font_color = d.pop("labelFontColor")
+        label_font_color = remaining__.pop("labelFontColor")
 
-        text = d.pop("text")
+        text = remaining__.pop("text")
 
-        time = d.pop("time")
+        time = remaining__.pop("time")
 
         mark_out = cls(
             color=color,
@@ -82,7 +82,7 @@ class MarkOut:
             time=time,
         )
 
-        mark_out.additional_properties = d
+        mark_out.additional_properties = remaining__
         return mark_out
 
     @property

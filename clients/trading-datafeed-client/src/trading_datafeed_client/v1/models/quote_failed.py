@@ -68,16 +68,16 @@ class QuoteFailed:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.no_values import NoValues
 
-        d = dict(src_dict)
-        errmsg = d.pop("errmsg")
+        remaining__ = dict(src_dict)
+        errmsg = remaining__.pop("errmsg")
 
-        n = d.pop("n")
+        n = remaining__.pop("n")
 
-        s = cast(Literal["error"] | Unset, d.pop("s", UNSET))
+        s = cast(Literal["error"] | Unset, remaining__.pop("s", UNSET))
         if s != "error" and not isinstance(s, Unset):
             raise ValueError(f"s must match const 'error', got '{s}'")
 
-        _v = d.pop("v", UNSET)
+        _v = remaining__.pop("v", UNSET)
         v: NoValues | Unset
         if isinstance(_v, Unset):
             v = UNSET
@@ -91,7 +91,7 @@ class QuoteFailed:
             v=v,
         )
 
-        quote_failed.additional_properties = d
+        quote_failed.additional_properties = remaining__
         return quote_failed
 
     @property

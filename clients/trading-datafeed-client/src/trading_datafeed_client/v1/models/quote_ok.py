@@ -60,12 +60,12 @@ class QuoteOk:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.quote_values import QuoteValues
 
-        d = dict(src_dict)
-        n = d.pop("n")
+        remaining__ = dict(src_dict)
+        n = remaining__.pop("n")
 
-        v = QuoteValues.from_dict(d.pop("v"))
+        v = QuoteValues.from_dict(remaining__.pop("v"))
 
-        s = cast(Literal["ok"] | Unset, d.pop("s", UNSET))
+        s = cast(Literal["ok"] | Unset, remaining__.pop("s", UNSET))
         if s != "ok" and not isinstance(s, Unset):
             raise ValueError(f"s must match const 'ok', got '{s}'")
 
@@ -75,7 +75,7 @@ class QuoteOk:
             s=s,
         )
 
-        quote_ok.additional_properties = d
+        quote_ok.additional_properties = remaining__
         return quote_ok
 
     @property

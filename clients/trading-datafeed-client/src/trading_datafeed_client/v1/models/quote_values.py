@@ -106,39 +106,39 @@ class QuoteValues:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        ask = d.pop("ask")
+        remaining__ = dict(src_dict)
+        ask = remaining__.pop("ask")
 
-        bid = d.pop("bid")
+        bid = remaining__.pop("bid")
 
-        ch = d.pop("ch")
+        ch = remaining__.pop("ch")
 
-        chp = d.pop("chp")
+        chp = remaining__.pop("chp")
 
-        description = d.pop("description")
+        description = remaining__.pop("description")
 
-        exchange = d.pop("exchange")
+        exchange = remaining__.pop("exchange")
 
-        high_price = d.pop("high_price")
+        high_price = remaining__.pop("high_price")
 
-        low_price = d.pop("low_price")
+        low_price = remaining__.pop("low_price")
 
-        lp = d.pop("lp")
+        lp = remaining__.pop("lp")
 
-        open_price = d.pop("open_price")
+        open_price = remaining__.pop("open_price")
 
-        original_name = d.pop("original_name")
+        original_name = remaining__.pop("original_name")
 
-        prev_close_price = d.pop("prev_close_price")
+        prev_close_price = remaining__.pop("prev_close_price")
 
-        short_name = d.pop("short_name")
+        short_name = remaining__.pop("short_name")
 
-        spread = d.pop("spread")
+        spread = remaining__.pop("spread")
 
         def _parse_volume(data: object) -> float | int:
             return cast(float | int, data)
 
-        volume = _parse_volume(d.pop("volume"))
+        volume = _parse_volume(remaining__.pop("volume"))
 
         quote_values = cls(
             ask=ask,
@@ -158,7 +158,7 @@ class QuoteValues:
             volume=volume,
         )
 
-        quote_values.additional_properties = d
+        quote_values.additional_properties = remaining__
         return quote_values
 
     @property

@@ -67,9 +67,9 @@ class Quotes:
         from ..models.quote_failed import QuoteFailed
         from ..models.quote_ok import QuoteOk
 
-        d = dict(src_dict)
+        remaining__ = dict(src_dict)
         d = []
-        _d = d.pop("d")
+        _d = remaining__.pop("d")
         for d_item_data in _d:
 
             def _parse_d_item(data: object) -> QuoteFailed | QuoteOk:
@@ -91,7 +91,7 @@ class Quotes:
 
             d.append(d_item)
 
-        s = cast(Literal["ok"] | Unset, d.pop("s", UNSET))
+        s = cast(Literal["ok"] | Unset, remaining__.pop("s", UNSET))
         if s != "ok" and not isinstance(s, Unset):
             raise ValueError(f"s must match const 'ok', got '{s}'")
 
@@ -100,7 +100,7 @@ class Quotes:
             s=s,
         )
 
-        quotes.additional_properties = d
+        quotes.additional_properties = remaining__
         return quotes
 
     @property

@@ -59,18 +59,18 @@ class SearchResult:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        description = d.pop("description")
+        remaining__ = dict(src_dict)
+        description = remaining__.pop("description")
 
-        exchange = d.pop("exchange")
+        exchange = remaining__.pop("exchange")
 
-        full_name = d.pop("full_name")
+        full_name = remaining__.pop("full_name")
 
-        symbol = d.pop("symbol")
+        symbol = remaining__.pop("symbol")
 
-        ticker = d.pop("ticker")
+        ticker = remaining__.pop("ticker")
 
-        type_ = d.pop("type")
+        type_ = remaining__.pop("type")
 
         search_result = cls(
             description=description,
@@ -81,7 +81,7 @@ class SearchResult:
             type_=type_,
         )
 
-        search_result.additional_properties = d
+        search_result.additional_properties = remaining__
         return search_result
 
     @property

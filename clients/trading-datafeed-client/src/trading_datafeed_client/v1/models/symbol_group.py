@@ -148,38 +148,40 @@ class SymbolGroup:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        description = cast(list[str], d.pop("description"))
+        remaining__ = dict(src_dict)
+        description = cast(list[str], remaining__.pop("description"))
 
-        exchange_listed = cast(list[str], d.pop("exchange-listed"))
+        exchange_listed = cast(list[str], remaining__.pop("exchange-listed"))
 
-        exchange_traded = cast(list[str], d.pop("exchange-traded"))
+        exchange_traded = cast(list[str], remaining__.pop("exchange-traded"))
 
-        fractional = cast(list[bool], d.pop("fractional"))
+        fractional = cast(list[bool], remaining__.pop("fractional"))
 
-        has_daily = cast(list[bool], d.pop("has-daily"))
+        has_daily = cast(list[bool], remaining__.pop("has-daily"))
 
-        has_intraday = cast(list[bool], d.pop("has-intraday"))
+        has_intraday = cast(list[bool], remaining__.pop("has-intraday"))
 
-        has_weekly_and_monthly = cast(list[bool], d.pop("has-weekly-and-monthly"))
+        has_weekly_and_monthly = cast(
+            list[bool], remaining__.pop("has-weekly-and-monthly")
+        )
 
         intraday_multipliers = []
-        _intraday_multipliers = d.pop("intraday-multipliers")
+        _intraday_multipliers = remaining__.pop("intraday-multipliers")
         for intraday_multipliers_item_data in _intraday_multipliers:
             intraday_multipliers_item = cast(list[str], intraday_multipliers_item_data)
 
             intraday_multipliers.append(intraday_multipliers_item)
 
-        minmov2 = cast(list[int], d.pop("minmov2"))
+        minmov2 = cast(list[int], remaining__.pop("minmov2"))
 
-        minmovement = cast(list[int], d.pop("minmovement"))
+        minmovement = cast(list[int], remaining__.pop("minmovement"))
 
-        pricescale = cast(list[int], d.pop("pricescale"))
+        pricescale = cast(list[int], remaining__.pop("pricescale"))
 
-        session_regular = cast(list[str], d.pop("session-regular"))
+        session_regular = cast(list[str], remaining__.pop("session-regular"))
 
         supported_resolutions = []
-        _supported_resolutions = d.pop("supported-resolutions")
+        _supported_resolutions = remaining__.pop("supported-resolutions")
         for supported_resolutions_item_data in _supported_resolutions:
             supported_resolutions_item = cast(
                 list[str], supported_resolutions_item_data
@@ -187,15 +189,15 @@ class SymbolGroup:
 
             supported_resolutions.append(supported_resolutions_item)
 
-        symbol = cast(list[str], d.pop("symbol"))
+        symbol = cast(list[str], remaining__.pop("symbol"))
 
-        ticker = cast(list[str], d.pop("ticker"))
+        ticker = cast(list[str], remaining__.pop("ticker"))
 
-        timezone = cast(list[str], d.pop("timezone"))
+        timezone = cast(list[str], remaining__.pop("timezone"))
 
-        type_ = cast(list[str], d.pop("type"))
+        type_ = cast(list[str], remaining__.pop("type"))
 
-        volume_precision = cast(list[int], d.pop("volume-precision"))
+        volume_precision = cast(list[int], remaining__.pop("volume-precision"))
 
         def _parse_currency_code(data: object) -> list[None | str] | None | Unset:
             if data is None:
@@ -225,7 +227,7 @@ class SymbolGroup:
                 pass
             return cast(list[None | str] | None | Unset, data)
 
-        currency_code = _parse_currency_code(d.pop("currency-code", UNSET))
+        currency_code = _parse_currency_code(remaining__.pop("currency-code", UNSET))
 
         symbol_group = cls(
             description=description,
@@ -249,7 +251,7 @@ class SymbolGroup:
             currency_code=currency_code,
         )
 
-        symbol_group.additional_properties = d
+        symbol_group.additional_properties = remaining__
         return symbol_group
 
     @property

@@ -141,42 +141,44 @@ class SymbolInfoOut:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        data_status = d.pop("data_status")
+        remaining__ = dict(src_dict)
+        data_status = remaining__.pop("data_status")
 
-        description = d.pop("description")
+        description = remaining__.pop("description")
 
-        exchange = d.pop("exchange")
+        exchange = remaining__.pop("exchange")
 
-        full_name = d.pop("full_name")
+        full_name = remaining__.pop("full_name")
 
-        has_daily = d.pop("has_daily")
+        has_daily = remaining__.pop("has_daily")
 
-        has_intraday = d.pop("has_intraday")
+        has_intraday = remaining__.pop("has_intraday")
 
-        has_weekly_and_monthly = d.pop("has_weekly_and_monthly")
+        has_weekly_and_monthly = remaining__.pop("has_weekly_and_monthly")
 
-        intraday_multipliers = cast(list[str], d.pop("intraday_multipliers"))
+        intraday_multipliers = cast(list[str], remaining__.pop("intraday_multipliers"))
 
-        listed_exchange = d.pop("listed_exchange")
+        listed_exchange = remaining__.pop("listed_exchange")
 
-        minmov = d.pop("minmov")
+        minmov = remaining__.pop("minmov")
 
-        name = d.pop("name")
+        name = remaining__.pop("name")
 
-        pricescale = d.pop("pricescale")
+        pricescale = remaining__.pop("pricescale")
 
-        session = d.pop("session")
+        session = remaining__.pop("session")
 
-        supported_resolutions = cast(list[str], d.pop("supported_resolutions"))
+        supported_resolutions = cast(
+            list[str], remaining__.pop("supported_resolutions")
+        )
 
-        ticker = d.pop("ticker")
+        ticker = remaining__.pop("ticker")
 
-        timezone = d.pop("timezone")
+        timezone = remaining__.pop("timezone")
 
-        type_ = d.pop("type")
+        type_ = remaining__.pop("type")
 
-        volume_precision = d.pop("volume_precision")
+        volume_precision = remaining__.pop("volume_precision")
 
         def _parse_currency_code(data: object) -> None | str | Unset:
             if data is None:
@@ -185,9 +187,9 @@ class SymbolInfoOut:
                 return data
             return cast(None | str | Unset, data)
 
-        currency_code = _parse_currency_code(d.pop("currency_code", UNSET))
+        currency_code = _parse_currency_code(remaining__.pop("currency_code", UNSET))
 
-        _format_ = d.pop("format", UNSET)
+        _format_ = remaining__.pop("format", UNSET)
         format_: SymbolInfoOutFormat | Unset
         if isinstance(_format_, Unset):
             format_ = UNSET
@@ -217,7 +219,7 @@ class SymbolInfoOut:
             format_=format_,
         )
 
-        symbol_info_out.additional_properties = d
+        symbol_info_out.additional_properties = remaining__
         return symbol_info_out
 
     @property

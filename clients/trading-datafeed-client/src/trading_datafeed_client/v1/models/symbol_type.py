@@ -39,17 +39,17 @@ class SymbolType:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        name = d.pop("name")
+        remaining__ = dict(src_dict)
+        name = remaining__.pop("name")
 
-        value = d.pop("value")
+        value = remaining__.pop("value")
 
         symbol_type = cls(
             name=name,
             value=value,
         )
 
-        symbol_type.additional_properties = d
+        symbol_type.additional_properties = remaining__
         return symbol_type
 
     @property

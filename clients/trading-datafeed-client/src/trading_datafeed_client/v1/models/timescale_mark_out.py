@@ -55,16 +55,16 @@ class TimescaleMarkOut:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        color = d.pop("color")
+        remaining__ = dict(src_dict)
+        color = remaining__.pop("color")
 
-        id = d.pop("id")
+        id = remaining__.pop("id")
 
-        label = d.pop("label")
+        label = remaining__.pop("label")
 
-        time = d.pop("time")
+        time = remaining__.pop("time")
 
-        tooltip = cast(list[str], d.pop("tooltip"))
+        tooltip = cast(list[str], remaining__.pop("tooltip"))
 
         timescale_mark_out = cls(
             color=color,
@@ -74,7 +74,7 @@ class TimescaleMarkOut:
             tooltip=tooltip,
         )
 
-        timescale_mark_out.additional_properties = d
+        timescale_mark_out.additional_properties = remaining__
         return timescale_mark_out
 
     @property

@@ -49,10 +49,10 @@ class UdfError:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        errmsg = d.pop("errmsg")
+        remaining__ = dict(src_dict)
+        errmsg = remaining__.pop("errmsg")
 
-        s = cast(Literal["error"] | Unset, d.pop("s", UNSET))
+        s = cast(Literal["error"] | Unset, remaining__.pop("s", UNSET))
         if s != "error" and not isinstance(s, Unset):
             raise ValueError(f"s must match const 'error', got '{s}'")
 
@@ -61,7 +61,7 @@ class UdfError:
             s=s,
         )
 
-        udf_error.additional_properties = d
+        udf_error.additional_properties = remaining__
         return udf_error
 
     @property
