@@ -23,7 +23,7 @@ from trading_core import (
 
 from ._caller import CallerKey
 from ._clock import Clock
-from ._config import LoadedConfig, MetricsConfig, RolloutConfig
+from ._config import LoadedConfig, MetricsConfig, RolloutConfig, ServerConfig
 from ._discovery import Installed, Provider
 from ._lifecycle import check_guides, resolve_lifecycles
 from ._problems import ConfigError, Problem
@@ -61,6 +61,8 @@ class Plan:
     """The lifecycle of every installed (module, version) the configuration deprecates."""
     after_sunset: str = "gone"
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    """Where ``trading-host serve`` binds by default."""
     rollout: RolloutConfig | None = None
     """The rollout alias, when one is configured (and valid)."""
     clock: Callable[[], float] = field(default_factory=Clock)
@@ -146,6 +148,7 @@ class _Resolver:
             api_prefix=loaded.config.api_prefix,
             after_sunset=loaded.config.after_sunset,
             metrics=loaded.config.metrics,
+            server=loaded.config.server,
             clock=clock if clock is not None else Clock(loaded.config.now),
             problems=list(loaded.problems),
         )

@@ -195,7 +195,7 @@ def serve(
     if plan.problems:
         _print_problems(plan.problems)
         raise typer.Exit(2)
-    server = load_config(environ=env).config.server
+    server = plan.server
     # Several workers add up their metrics through files: prometheus-client's multiprocess mode.
     with multiprocess_metrics(env, workers) if plan.metrics.enabled else nullcontext():
         os.environ.update(env)
