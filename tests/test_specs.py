@@ -23,7 +23,7 @@ from harness import INSTALLED, run_cli
 from openapi_spec_validator import validate
 from websockets.sync.client import connect
 
-from trading_host._validation import asyncapi_errors
+from trading_host._contracts._validation import asyncapi_errors
 
 # Before broker v1's deprecation date in the shipped configuration, so that the served documents
 # carry no lifecycle marks (the committed ones never do: they must not change with the date).

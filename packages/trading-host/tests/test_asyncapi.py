@@ -15,9 +15,9 @@ from host_streams import ClashV1, QuietV1, TickerModule, TickerV1, TickerV2
 
 from trading_core.core.api.v1 import CoreApi
 from trading_host import ConfigError, Installed
-from trading_host._asyncapi import module_asyncapi
-from trading_host._specs import render
-from trading_host._validation import asyncapi_errors
+from trading_host._contracts._committed import render
+from trading_host._contracts._validation import asyncapi_errors
+from trading_host._documents._asyncapi import module_asyncapi
 
 CONFIG = """
 [matrix.v1]

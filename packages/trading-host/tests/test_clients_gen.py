@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 
 from trading_core.core.api.v1 import CoreApi
 from trading_host import Installed
-from trading_host import _clients as clients_module
-from trading_host._clients import ClientsError, build, compare_folders, sources
-from trading_host._specs import compare, generate, render, write
+from trading_host._contracts import _clients as clients_module
+from trading_host._contracts._clients import ClientsError, build, compare_folders, sources
+from trading_host._contracts._committed import compare, generate, render, write
 from trading_host.cli import cli
 
 try:

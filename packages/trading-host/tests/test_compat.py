@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from trading_host import ConfigError, Installed
-from trading_host._compat import compat_report, installed_document
-from trading_host._spec import DocumentError
+from trading_host._contracts._compat import compat_report, installed_document
+from trading_host._contracts._reader import DocumentError
 from trading_host.cli import cli
 
 STRING = {"type": "string"}

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trading_host import HostConfig, load_config
-from trading_host._config import ARGS_SOURCE, DEFAULT_SOURCE, ENV_SOURCE, _from_environment, _split
+from trading_host._plan._config import ARGS_SOURCE, DEFAULT_SOURCE, ENV_SOURCE, _from_environment, _split
 
 
 def test_shipped_default_is_the_seeds_v1_and_v2_rows() -> None:

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from trading_host._diff import BREAKING, NON_BREAKING, RULES, diff_openapi, report
-from trading_host._spec import DocumentError, parse_document
+from trading_host._contracts._diff import BREAKING, NON_BREAKING, RULES, diff_openapi, report
+from trading_host._contracts._reader import DocumentError, parse_document
 from trading_host.cli import cli
 
 B, N = BREAKING, NON_BREAKING

@@ -18,8 +18,8 @@ from starlette.routing import Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from trading_host import SCOPE_KEY, Installed, Mount
-from trading_host._dispatch import ROUTE_KEY, NotServed, Target, VersionRoutes, prefixed, route_path, run_route
+from trading_host import SCOPE_KEY, Installed, ServedVersion
+from trading_host._serve._dispatch import ROUTE_KEY, NotServed, Target, VersionRoutes, prefixed, route_path, run_route
 
 
 def _router(label: str) -> APIRouter:
@@ -33,18 +33,18 @@ def _router(label: str) -> APIRouter:
 
 
 MONOLITH = {
-    "/api/v1/alpha": Mount("v1", "alpha", "v1", "/api/v1/alpha"),
-    "/api/v1/beta": Mount("v1", "beta", "v1", "/api/v1/beta"),
-    "/api/v2/alpha": Mount("v2", "alpha", "v2", "/api/v2/alpha"),
-    "/api/v2/beta": Mount("v2", "beta", "v1", "/api/v2/beta"),
+    "/api/v1/alpha": ServedVersion("v1", "alpha", "v1", "/api/v1/alpha"),
+    "/api/v1/beta": ServedVersion("v1", "beta", "v1", "/api/v1/beta"),
+    "/api/v2/alpha": ServedVersion("v2", "alpha", "v2", "/api/v2/alpha"),
+    "/api/v2/beta": ServedVersion("v2", "beta", "v1", "/api/v2/beta"),
 }
 STANDALONE = {
-    "/v1": Mount(None, "alpha", "v1", "/v1"),
-    "/core/v1": Mount(None, "core", "v1", "/core/v1"),
+    "/v1": ServedVersion(None, "alpha", "v1", "/v1"),
+    "/core/v1": ServedVersion(None, "core", "v1", "/core/v1"),
 }
 
 
-def version_routes(layout: dict[str, Mount]) -> tuple[VersionRoutes, dict[str, Target]]:
+def version_routes(layout: dict[str, ServedVersion]) -> tuple[VersionRoutes, dict[str, Target]]:
     targets = {
         prefix: Target(run_route, mount, prefixed(_router(prefix).routes, prefix)) for prefix, mount in layout.items()
     }
@@ -236,7 +236,7 @@ _segment = st.sampled_from(["api", "v1", "v2", "v9", "alpha", "beta", "core", "i
 _paths = st.lists(_segment, max_size=6).map(lambda parts: "/" + "/".join(parts))
 
 
-def _expected_prefix(path: str, layout: dict[str, Mount]) -> str | None:
+def _expected_prefix(path: str, layout: dict[str, ServedVersion]) -> str | None:
     found = [p for p in layout if path == p or path.startswith(p + "/")]
     assert len(found) <= 1
     return found[0] if found else None
@@ -300,7 +300,7 @@ def test_any_request_path_gets_its_module_or_a_404_never_a_server_error(path: st
         assert "served" not in response.json()
 
 
-def _dispatch_app(layout: dict[str, Mount]) -> TestClient:
+def _dispatch_app(layout: dict[str, ServedVersion]) -> TestClient:
     routes, _ = version_routes(layout)
     app = FastAPI()
     app.router.routes.append(routes)
@@ -342,3 +342,12 @@ def test_prefixed_views_share_the_endpoint_and_refuse_mounts() -> None:
     router.mount("/static", FastAPI())
     with pytest.raises(TypeError, match="not mounts or hosts"):
         prefixed(router.routes, "/api/v1/x")
+
+
+def test_mount_is_a_deprecated_alias_of_served_version() -> None:
+    import trading_host
+
+    with pytest.warns(DeprecationWarning, match="trading_host.ServedVersion"):
+        alias = trading_host.Mount
+    assert alias is ServedVersion
+    assert "Mount" not in trading_host.__all__

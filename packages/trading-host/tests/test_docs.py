@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from host_fakes import factory_for
 
 from trading_host import Installed, embed
-from trading_host._docs import CONTENT_SECURITY_POLICY, assets_folder
+from trading_host._documents._pages import CONTENT_SECURITY_POLICY, assets_folder
 
 ABSOLUTE = re.compile(r"(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 

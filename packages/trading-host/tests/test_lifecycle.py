@@ -17,9 +17,9 @@ from starlette.testclient import WebSocketDenialResponse
 from typer.testing import CliRunner
 
 from trading_core import Lifecycle
-from trading_host import AppFactory, ConfigError, Installed, Mount
-from trading_host._deprecation import DeprecatedVersion
-from trading_host._lifecycle import add_months
+from trading_host import AppFactory, ConfigError, Installed, ServedVersion
+from trading_host._plan._lifecycle import add_months
+from trading_host._wrappers._deprecation import DeprecatedVersion
 from trading_host.cli import cli
 
 ALPHA_V1 = """
@@ -235,7 +235,9 @@ def test_websocket_refused_with_a_close_reason_without_the_denial_extension() ->
     async def app(scope: Any, receive: Any, send: Any) -> None:
         reached.append("app")
 
-    wrapped = DeprecatedVersion(app, Mount("v1", "beta", "v1", "/api/v1/beta"), lifecycle, lambda: SUNSET_AT, None)
+    wrapped = DeprecatedVersion(
+        app, ServedVersion("v1", "beta", "v1", "/api/v1/beta"), lifecycle, lambda: SUNSET_AT, None
+    )
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

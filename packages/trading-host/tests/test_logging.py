@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from trading_host._logging import REDACTED, RedactCredentials, redact, redact_server_logs
+from trading_host._wrappers._redaction import REDACTED, RedactCredentials, redact, redact_server_logs
 
 
 def test_redact_replaces_credential_values_only() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from trading_core import Module, ModuleApi
 from trading_host import ConfigError, Installed, Problem, Provider, load_config, resolve
-from trading_host._matrix import _newest_not_after
+from trading_host._plan._matrix import _newest_not_after
 
 ConfigFile = Callable[..., Path]
 

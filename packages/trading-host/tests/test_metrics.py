@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import WebSocketDenialResponse
 
 from trading_host import AppFactory, Installed
-from trading_host._multiprocess import MULTIPROC_ENV, multiprocess_metrics
-from trading_host._recorders import LocalRecorder, SharedRecorder
+from trading_host._wrappers._multiprocess import MULTIPROC_ENV, multiprocess_metrics
+from trading_host._wrappers._recorders import LocalRecorder, SharedRecorder
 
 DEPRECATED_AT = 1798761600  # 2027-01-01T00:00:00Z
 SUNSET_AT = 1814400000  # 2027-07-01T00:00:00Z

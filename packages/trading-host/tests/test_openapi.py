@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 
 from trading_core import Module, ModuleApi
 from trading_host import Installed, merge_openapi, module_openapi
-from trading_host._openapi import Part
+from trading_host._documents._openapi import Part
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from trading_host import AppFactory, Installed
 from trading_host._caller import CallerKey
-from trading_host._rollout import Rollout
+from trading_host._wrappers._rollout import Rollout
 
 ROLLOUT = """
 [rollout]
@@ -59,7 +59,7 @@ def test_the_split_is_the_same_in_another_process_with_another_hash_seed() -> No
     program = (
         "import json, sys\n"
         "from trading_host._caller import CallerKey\n"
-        "from trading_host._rollout import Rollout\n"
+        "from trading_host._wrappers._rollout import Rollout\n"
         "r = Rollout('latest', CallerKey('header', 'x-client-id'), {'v1': 70, 'v2': 30}, 'v1')\n"
         "print(json.dumps([r.pick(f'client-{n}') for n in range(2000)]))\n"
     )

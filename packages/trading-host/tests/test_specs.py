@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from trading_core.core.api.v1 import CoreApi
 from trading_host import ConfigError, Installed, module_openapi
-from trading_host import _specs as specs_module
-from trading_host._asyncapi import module_asyncapi
-from trading_host._specs import SpecsError, compare, generate, is_installed_copy, render, write
+from trading_host._contracts import _committed as specs_module
+from trading_host._contracts._committed import SpecsError, compare, generate, is_installed_copy, render, write
+from trading_host._documents._asyncapi import module_asyncapi
 from trading_host.cli import cli
 
 runner = CliRunner()
@@ -103,7 +103,7 @@ def test_every_document_validates(tmp_path: Path, setup: dict[str, Any]) -> None
 
     for path in out.glob("*.openapi.json"):
         validate(json.loads(path.read_text()))
-    from trading_host._validation import asyncapi_errors
+    from trading_host._contracts._validation import asyncapi_errors
 
     for path in out.glob("*.asyncapi.json"):
         assert asyncapi_errors(json.loads(path.read_text())) == [], path.name

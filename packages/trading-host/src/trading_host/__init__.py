@@ -1,15 +1,18 @@
 """The Trading API host: discovers installed modules and composes them by the version matrix."""
 
-from ._clock import Clock
-from ._config import HostConfig, LoadedConfig, load_config
-from ._discovery import Installed, Provider, discover
-from ._dispatch import ROLLOUT_KEY, SCOPE_KEY, Mount
-from ._factory import AppFactory, embed
-from ._matrix import Plan, resolve
-from ._openapi import merge_openapi, module_openapi
+import warnings
+from typing import Any
+
+from ._asgi import ROLLOUT_KEY, SCOPE_KEY, ServedVersion
+from ._documents._openapi import merge_openapi, module_openapi
+from ._plan._clock import Clock
+from ._plan._config import HostConfig, LoadedConfig, load_config
+from ._plan._discovery import Installed, Provider, discover
+from ._plan._matrix import Plan, resolve
 from ._problems import ConfigError, Problem
-from ._rollout import VERSION_HEADER
+from ._serve._factory import AppFactory, embed
 from ._version import __version__
+from ._wrappers._rollout import VERSION_HEADER
 
 __all__ = [
     "ROLLOUT_KEY",
@@ -21,10 +24,10 @@ __all__ = [
     "HostConfig",
     "Installed",
     "LoadedConfig",
-    "Mount",
     "Plan",
     "Problem",
     "Provider",
+    "ServedVersion",
     "__version__",
     "discover",
     "embed",
@@ -33,3 +36,16 @@ __all__ = [
     "module_openapi",
     "resolve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Deprecated names keep working, with a warning, for a release before they are removed.
+    if name == "Mount":
+        warnings.warn(
+            "trading_host.Mount is deprecated: it is trading_host.ServedVersion (the name no longer "
+            "suggests Starlette's Mount route)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ServedVersion
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

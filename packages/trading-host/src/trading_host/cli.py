@@ -10,16 +10,16 @@ from typing import Annotated, Any
 
 import typer
 
-from ._clock import Clock
-from ._config import load_config
-from ._contracts_cli import compat, diff
-from ._discovery import Installed, discover
-from ._factory import AppFactory
-from ._lifecycle import describe, lifecycle_json, resolve_lifecycles
-from ._matrix import Plan
-from ._multiprocess import multiprocess_metrics
+from ._cli._guard import compat, diff
+from ._cli._specs import clients, specs
+from ._plan._clock import Clock
+from ._plan._config import load_config
+from ._plan._discovery import Installed, discover
+from ._plan._lifecycle import describe, lifecycle_json, resolve_lifecycles
+from ._plan._matrix import Plan
 from ._problems import Problem
-from ._specs_cli import clients, specs
+from ._serve._factory import AppFactory
+from ._wrappers._multiprocess import multiprocess_metrics
 
 cli = typer.Typer(
     help="Compose and serve the installed Trading API modules.", no_args_is_help=True, add_completion=False

@@ -8,9 +8,9 @@ at once, and the process exits with status 2 before serving anything.
 
 import sys
 
-from ._factory import AppFactory
-from ._logging import redact_server_logs
 from ._problems import ConfigError
+from ._serve._factory import AppFactory
+from ._wrappers._redaction import redact_server_logs
 
 redact_server_logs()
 

@@ -12,19 +12,20 @@ from starlette.routing import BaseRoute
 
 from trading_core import ModuleApi
 
-from ._asyncapi import asyncapi_routes
-from ._config import load_config
-from ._discovery import Installed, discover
-from ._dispatch import Mount, NotServed, Target, prefixed, run_route
-from ._docs import docs_routes as _docs_routes
-from ._matrix import CORE, Plan, resolve
-from ._openapi import Part, merge_openapi
-from ._problems import ConfigError, Problem
+from .._asgi import ServedVersion
+from .._documents._asyncapi import asyncapi_routes
+from .._documents._openapi import Part, merge_openapi
+from .._documents._pages import docs_routes as _docs_routes
+from .._plan._config import load_config
+from .._plan._discovery import Installed, discover
+from .._plan._matrix import CORE, Plan, resolve
+from .._problems import ConfigError, Problem
+from ._dispatch import NotServed, Target, prefixed, run_route
 from ._runtime import Runtime
-from ._serving import Serving
+from ._wiring import PlanWiring
 
 if TYPE_CHECKING:
-    from ._metrics import Metrics
+    from .._wrappers._metrics import Metrics
 
 
 def _views(api: ModuleApi, prefix: str) -> list[BaseRoute]:
@@ -101,7 +102,7 @@ class AppFactory:
         if not plan.metrics.enabled:
             return None
         if self._metrics is None:
-            from ._metrics import Metrics  # imports prometheus-client, which apps without metrics skip
+            from .._wrappers._metrics import Metrics  # imports prometheus-client, which apps without metrics skip
 
             self._metrics = Metrics(plan.metrics, plan.clock)
         return self._metrics
@@ -115,7 +116,7 @@ class AppFactory:
         module_version: str | None = None,
         title: str = "Trading API",
     ) -> FastAPI:
-        """An app serving ``/api/{global}/{module}/...`` for each served global version, or, when
+        """An app wiring ``/api/{global}/{module}/...`` for each served global version, or, when
         ``module_version`` (``MODULE_VERSION``) is set, one module alone at ``/{version}/...``.
 
         Arguments left ``None`` come from the configuration. Raises :class:`ConfigError` listing
@@ -145,7 +146,7 @@ class AppFactory:
             apis[key] = self.runtime.api(resolved.api, plan.module_settings.get(resolved.module, {}))
         self.runtime.publish(plan.mounted())
         self.runtime.platform.clock = plan.clock
-        serving = Serving(plan, self.metrics(plan))
+        wiring = PlanWiring(plan, self.metrics(plan))
 
         targets: dict[str, Target] = {}
         docs: list[BaseRoute] = []
@@ -155,30 +156,30 @@ class AppFactory:
             if module != CORE:
                 layout.update({f"/{CORE}/{v}": (CORE, v) for m, v in plan.versions if m == CORE})
             for prefix, (m, v) in layout.items():
-                mount = Mount(None, m, v, prefix)
-                targets[prefix] = Target(serving.target(run_route, mount), mount, _views(apis[(m, v)], prefix))
+                mount = ServedVersion(None, m, v, prefix)
+                targets[prefix] = Target(wiring.target(run_route, mount), mount, _views(apis[(m, v)], prefix))
 
                 def build(deprecated: frozenset[tuple[str, str]], key: tuple[str, str] = (m, v)) -> dict[str, Any]:
-                    return serving.module_document(apis[key], key in deprecated)
+                    return wiring.module_document(apis[key], key in deprecated)
 
-                docs += _docs_routes(prefix, f"{title}: {m} {v}", serving.document([(m, v)], build))
+                docs += _docs_routes(prefix, f"{title}: {m} {v}", wiring.document([(m, v)], build))
             served: dict[str, Any] = dict(layout.values())
             # The docs live below the module's own prefix (/v1/docs), so they must be matched
             # before the dispatcher hands everything under /v1 to the module.
             return [
                 *docs,
-                serving.dispatcher(targets),
-                *serving.routes(),
-                NotServed("", serving.served({"standalone": served})),
+                wiring.dispatcher(targets),
+                *wiring.routes(),
+                NotServed("", wiring.served({"standalone": served})),
             ]
 
         for global_version, row in plan.rows.items():
             base = f"{plan.api_prefix}/{global_version}"
             for module, version in row.items():
                 prefix = f"{base}/{module}"
-                mount = Mount(global_version, module, version, prefix)
+                mount = ServedVersion(global_version, module, version, prefix)
                 api = apis[(module, version)]
-                targets[prefix] = Target(serving.target(run_route, mount), mount, _views(api, prefix))
+                targets[prefix] = Target(wiring.target(run_route, mount), mount, _views(api, prefix))
 
             def document(
                 deprecated: frozenset[tuple[str, str]],
@@ -187,18 +188,18 @@ class AppFactory:
                 global_version: str = global_version,
             ) -> dict[str, Any]:
                 parts = [
-                    Part(m, f"{base}/{m}", serving.module_document(apis[(m, v)], (m, v) in deprecated))
+                    Part(m, f"{base}/{m}", wiring.module_document(apis[(m, v)], (m, v) in deprecated))
                     for m, v in row.items()
                 ]
                 description = ", ".join(f"{m} {v}" for m, v in row.items())
                 return merge_openapi(parts, title=title, version=global_version, description=description)
 
-            docs += _docs_routes(base, f"{title} {global_version}", serving.document(row.items(), document))
+            docs += _docs_routes(base, f"{title} {global_version}", wiring.document(row.items(), document))
         return [
-            serving.dispatcher(targets),
+            wiring.dispatcher(targets),
             *docs,
-            *serving.routes(),
-            NotServed(plan.api_prefix, serving.served({"global_versions": plan.rows})),
+            *wiring.routes(),
+            NotServed(plan.api_prefix, wiring.served({"global_versions": plan.rows})),
         ]
 
 

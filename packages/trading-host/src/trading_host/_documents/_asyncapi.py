@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from trading_core import ModuleApi
 from trading_core.streams import CLOSE_TOO_SLOW, ERROR, ErrorPayload, StreamHub, StreamRoute, stream_hubs
 
-from ._problems import ConfigError, Problem
+from .._problems import ConfigError, Problem
 
 ASYNCAPI_VERSION = "3.0.0"
 ASYNCAPI_PATH = "/asyncapi.json"

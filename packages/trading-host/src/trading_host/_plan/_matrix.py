@@ -21,12 +21,12 @@ from trading_core import (
     parse_version,
 )
 
-from ._caller import CallerKey
+from .._caller import CallerKey
+from .._problems import ConfigError, Problem
 from ._clock import Clock
 from ._config import LoadedConfig, MetricsConfig, RolloutConfig, ServerConfig
 from ._discovery import Installed, Provider
 from ._lifecycle import check_guides, resolve_lifecycles
-from ._problems import ConfigError, Problem
 
 CORE = "core"
 FIRST_PARTY = {"core": "trading-core", "broker": "trading-broker", "datafeed": "trading-datafeed"}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from ._spec import Bound, DocumentError, Shape, Spec, json_document
+from ._reader import Bound, DocumentError, Shape, Spec, json_document
 
 Level = Literal["breaking", "non-breaking"]
 BREAKING: Level = "breaking"

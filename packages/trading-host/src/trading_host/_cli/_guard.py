@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ._compat import CompatReport, compat_report, installed_document
-from ._diff import BREAKING, Change, diff_openapi, report
-from ._problems import ConfigError
-from ._spec import DocumentError, load_document
+from .._contracts._compat import CompatReport, compat_report, installed_document
+from .._contracts._diff import BREAKING, Change, diff_openapi, report
+from .._contracts._reader import DocumentError, load_document
+from .._problems import ConfigError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (a stable format).")]
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._discovery import Installed, discover
-from ._specs import SPECS_FOLDER, module_file, package_folder
+from .._plan._discovery import Installed, discover
+from ._committed import SPECS_FOLDER, module_file, package_folder
 
 GENERATOR = "openapi-python-client"
 GENERATOR_REQUIREMENT = "openapi-python-client>=0.29.1,<0.30"

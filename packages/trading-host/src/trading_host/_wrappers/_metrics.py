@@ -30,9 +30,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trading_core import Lifecycle, midnight_utc
 
-from ._caller import CallerKey
-from ._config import MetricsConfig
-from ._dispatch import Mount, route_path
+from .._asgi import ServedVersion, route_path
+from .._caller import CallerKey
+from .._plan._config import MetricsConfig
 from ._multiprocess import MULTIPROC_ENV
 from ._recorders import LocalRecorder, Recorder, Series, SharedRecorder
 
@@ -51,7 +51,7 @@ class Metrics:
         self.recorder: Recorder = SharedRecorder() if self.shared else LocalRecorder()
         self._clients: set[str] = set()
 
-    def instrument(self, app: ASGIApp, mount: Mount, lifecycle: Lifecycle | None) -> ASGIApp:
+    def instrument(self, app: ASGIApp, mount: ServedVersion, lifecycle: Lifecycle | None) -> ASGIApp:
         """``app`` with its requests counted and timed under ``mount``'s labels."""
         series = self.recorder.series(mount.module, mount.version, mount.global_version or "")
         return _Instrumented(self, series, app, mount, lifecycle)
@@ -64,7 +64,7 @@ class Metrics:
 
         return observe
 
-    def count_deprecated(self, mount: Mount, scope: Scope) -> None:
+    def count_deprecated(self, mount: ServedVersion, scope: Scope) -> None:
         client = self.client.label(scope)
         # A client label is a time series in every scrape: cap them, so that callers inventing
         # identities cannot grow the memory of the process (and of Prometheus) without bound.
@@ -93,7 +93,7 @@ class _Instrumented:
     __slots__ = ("app", "deprecated_at", "metrics", "mount", "series")
 
     def __init__(
-        self, metrics: Metrics, series: Series, app: ASGIApp, mount: Mount, lifecycle: Lifecycle | None
+        self, metrics: Metrics, series: Series, app: ASGIApp, mount: ServedVersion, lifecycle: Lifecycle | None
     ) -> None:
         self.metrics = metrics
         self.series = series

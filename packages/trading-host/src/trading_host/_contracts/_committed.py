@@ -27,13 +27,13 @@ from typing import Any, Literal
 
 from trading_core import ModuleApi
 
-from ._asyncapi import module_asyncapi
-from ._config import load_config
+from .._documents._asyncapi import module_asyncapi
+from .._documents._openapi import Part, merge_openapi, module_openapi
+from .._plan._config import load_config
+from .._plan._discovery import Installed, discover
+from .._problems import ConfigError, Problem
+from .._serve._factory import AppFactory
 from ._diff import BREAKING, Change, diff_openapi
-from ._discovery import Installed, discover
-from ._factory import AppFactory
-from ._openapi import Part, merge_openapi, module_openapi
-from ._problems import ConfigError, Problem
 from ._validation import asyncapi_errors, openapi_errors
 
 SPECS_FOLDER = "specs_generated"

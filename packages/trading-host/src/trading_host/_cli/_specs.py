@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from ._clients import ClientsError, generate_clients, sources
-from ._diff import Change
-from ._problems import ConfigError
-from ._specs import Difference, SpecsError, compare, generate, installed_folders, write
-from ._validation import MissingValidator
+from .._contracts._clients import ClientsError, generate_clients, sources
+from .._contracts._committed import Difference, SpecsError, compare, generate, installed_folders, write
+from .._contracts._diff import Change
+from .._contracts._validation import MissingValidator
+from .._problems import ConfigError
 
 ModuleOption = Annotated[
     list[str] | None,

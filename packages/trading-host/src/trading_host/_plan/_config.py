@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._problems import Problem
+from .._problems import Problem
 
 CONFIG_ENV = "TRADING_CONFIG"
 LOCAL_CONFIG = Path("trading.toml")

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._discovery import Installed
-from ._factory import AppFactory
-from ._openapi import module_openapi
-from ._spec import Spec, json_document
+from .._documents._openapi import module_openapi
+from .._plan._discovery import Installed
+from .._serve._factory import AppFactory
+from ._reader import Spec, json_document
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VERSION_SUFFIX = re.compile(r"_?[Vv][0-9]+$")

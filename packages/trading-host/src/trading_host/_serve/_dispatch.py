@@ -18,50 +18,13 @@ from starlette.datastructures import URL, URLPath
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route, WebSocketRoute, compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-SCOPE_KEY = "trading_api.mount"
-"""The scope key under which a request's :class:`Mount` is found, for middleware and endpoints."""
-ROLLOUT_KEY = "trading_api.rollout"
-"""The scope key holding the global version a rollout alias chose for this request."""
+from .._asgi import ROLLOUT_KEY, SCOPE_KEY, ServedVersion, route_path
+
 ROUTE_KEY = "trading_api.route"
 TARGET_KEY = "trading_api.target"
 REDIRECT_KEY = "trading_api.redirect"
-
-Headers = Sequence[tuple[bytes, bytes]]
-# The messages that open a response: an HTTP response, a WebSocket accept, a WebSocket denial.
-_STARTS = frozenset({"http.response.start", "websocket.accept", "websocket.http.response.start"})
-
-
-def with_headers(send: Send, headers: Headers) -> Send:
-    """``send`` that adds ``headers`` to the response's start, to a WebSocket handshake's accept, or
-    to its denial response."""
-
-    async def send_with_headers(message: Message) -> None:
-        if message["type"] in _STARTS:
-            message = {**message, "headers": [*message.get("headers", ()), *headers]}
-        await send(message)
-
-    return send_with_headers
-
-
-@dataclass(frozen=True)
-class Mount:
-    """Where a request landed: its global version (``None`` in standalone mode), module and version."""
-
-    global_version: str | None
-    module: str
-    version: str
-    prefix: str
-
-
-def route_path(scope: Scope) -> str:
-    """The request path below the app's root path (Starlette keeps its own helper private)."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if root_path and path.startswith(root_path) and (len(path) == len(root_path) or path[len(root_path)] == "/"):
-        return path[len(root_path) :]
-    return path
 
 
 def _segments(prefix: str) -> int:
@@ -96,7 +59,7 @@ class Target:
     this mount, if any), the mount, and the mount's prefixed route views."""
 
     app: ASGIApp
-    mount: Mount
+    mount: ServedVersion
     routes: Sequence[BaseRoute]
 
 

@@ -30,7 +30,7 @@ from starlette.websockets import WebSocket
 
 from trading_core import Lifecycle, midnight_utc
 
-from ._dispatch import Headers, Mount, with_headers
+from .._asgi import Headers, ServedVersion, with_headers
 
 PROBLEM_TYPE = "urn:trading-api:problem:version-sunset"
 PROBLEM_MEDIA_TYPE = b"application/problem+json"
@@ -67,7 +67,7 @@ class DeprecatedVersion:
     def __init__(
         self,
         app: ASGIApp,
-        mount: Mount,
+        mount: ServedVersion,
         lifecycle: Lifecycle,
         clock: Callable[[], float],
         successor_url: str | None,

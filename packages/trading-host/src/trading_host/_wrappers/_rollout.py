@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 
 from starlette.types import Scope, Send
 
-from ._caller import CallerKey
-from ._dispatch import with_headers
+from .._asgi import with_headers
+from .._caller import CallerKey
 
 VERSION_HEADER = "X-API-Global-Version"
 """The response header naming the global version that served a request made through the alias."""

@@ -48,7 +48,9 @@ def _asyncapi_validator() -> Any:
         jsonschema: Any = importlib.import_module("jsonschema")
     except ImportError as exc:
         raise MissingValidator(f"validating AsyncAPI documents needs jsonschema: {_EXTRA}") from exc
-    schema = json.loads(files("trading_host").joinpath("_vendor", "asyncapi", ASYNCAPI_SCHEMA).read_text("utf-8"))
+    schema = json.loads(
+        files("trading_host").joinpath("_contracts", "_vendor", "asyncapi", ASYNCAPI_SCHEMA).read_text("utf-8")
+    )
     # Draft 7, as the schema declares; every $ref in it names a definition inside the file, so
     # nothing is fetched.
     return jsonschema.Draft7Validator(schema)

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from ._dispatch import route_path
+from .._asgi import route_path
 
 DOCS_PATH = "/docs"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -15,9 +15,9 @@ from importlib.resources.abc import Traversable
 
 from trading_core import Lifecycle, parse_version
 
+from .._documents._guides import document_names, find_document, parse_document_url
+from .._problems import Problem
 from ._config import LifecycleEntry, LoadedConfig
-from ._documents import document_names, find_document, parse_document_url
-from ._problems import Problem
 
 MINIMUM_NOTICE_MONTHS = 6
 # The characters of a URI (RFC 3986) minus '<' and '>', so a guide fits in a Link header as is.

@@ -17,24 +17,25 @@ from starlette.types import ASGIApp
 
 from trading_core import ModuleApi
 
-from ._caller import CallerKey
-from ._clock import Clock
-from ._deprecation import DeprecatedVersion
-from ._dispatch import Mount, Target, VersionRoutes
-from ._documents import ModuleDocuments
-from ._matrix import Plan
-from ._openapi import mark_deprecated, module_openapi
-from ._rollout import Rollout
+from .._asgi import ServedVersion
+from .._caller import CallerKey
+from .._documents._guides import ModuleDocuments
+from .._documents._openapi import mark_deprecated, module_openapi
+from .._plan._clock import Clock
+from .._plan._matrix import Plan
+from .._wrappers._deprecation import DeprecatedVersion
+from .._wrappers._rollout import Rollout
+from ._dispatch import Target, VersionRoutes
 
 if TYPE_CHECKING:  # importing prometheus-client is left to the apps that turn metrics on
-    from ._metrics import Metrics
+    from .._wrappers._metrics import Metrics
 
 logger = logging.getLogger("trading_host")
 
 Key = tuple[str, str]
 
 
-class Serving:
+class PlanWiring:
     """The per-plan wiring of an app: built by :meth:`AppFactory.routes`."""
 
     def __init__(self, plan: Plan, metrics: Metrics | None) -> None:
@@ -59,7 +60,7 @@ class Serving:
                 return f"{plan.api_prefix}/{global_version}/{module}"
         return None
 
-    def target(self, app: ASGIApp, mount: Mount) -> ASGIApp:
+    def target(self, app: ASGIApp, mount: ServedVersion) -> ASGIApp:
         """The dispatcher's target for ``mount``: the version's router, with its lifecycle applied
         if it has one, counted if metrics are on."""
         lifecycle = self.plan.lifecycles.get((mount.module, mount.version))

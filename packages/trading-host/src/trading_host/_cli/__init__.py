@@ -1,0 +1,1 @@
+"""The command implementations that ``cli.py`` assembles into ``trading-host``."""
