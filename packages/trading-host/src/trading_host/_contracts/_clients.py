@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._documents._walk import METHODS
 from .._plan._discovery import Installed, discover
 from ._committed import SPECS_FOLDER, module_file, package_folder
 
@@ -33,7 +34,6 @@ GENERATOR = "openapi-python-client"
 GENERATOR_REQUIREMENT = "openapi-python-client>=0.29.1,<0.30"
 """The generator release range the committed clients are made with (the ``clients`` extra):
 another release may write other code, which the staleness check would then report."""
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # ruff runs on the generated code without reading any configuration file around it (--isolated),
 # so the output depends on the generator and ruff, not on where it is written.
 _POST_HOOKS = ["ruff check . --fix-only --extend-select=I --isolated", "ruff format . --isolated"]
@@ -119,7 +119,7 @@ def _operations(document: Mapping[str, Any]) -> list[str]:
     return [
         f"{method.upper()} {path}"
         for path, item in document.get("paths", {}).items()
-        for method in _METHODS
+        for method in METHODS
         if method in item
     ]
 

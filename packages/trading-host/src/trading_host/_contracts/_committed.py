@@ -183,7 +183,7 @@ def generate(
     apis: dict[tuple[str, str], ModuleApi] = {}
     for module in wanted:
         for version in available[module]:
-            api = apis[(module, version)] = _module_api(factory, module, version)
+            api = apis[(module, version)] = module_api(factory, module, version)
             folder = out if out is not None else package_folder(type(api).__module__) / SPECS_FOLDER
             result.owned.add(Owned(folder, f"{module}."))
             key = f"{module}.{version}"
@@ -208,7 +208,10 @@ def generate(
     return result
 
 
-def _module_api(factory: AppFactory, module: str, version: str) -> ModuleApi:
+def module_api(factory: AppFactory, module: str, version: str) -> ModuleApi:
+    """The API object of the installed ``version`` of ``module``, built by ``factory``'s runtime with
+    the module's configured settings, as a server would build it. Raises :class:`ConfigError`
+    when it cannot be served."""
     plan = factory.plan(enabled_module_names=[module], module_version=version)
     plan.raise_for_problems()
     resolved = plan.versions[(module, version)]
@@ -250,7 +253,7 @@ def _global_documents(
         for module, version in plan.rows[global_version].items():
             api = apis.get((module, version))
             if api is None:
-                api = apis[(module, version)] = _module_api(factory, module, version)
+                api = apis[(module, version)] = module_api(factory, module, version)
             parts.append(Part(module, f"{base}/{module}", module_openapi(api)))
         row = plan.rows[global_version]
         description = ", ".join(f"{m} {v}" for m, v in row.items())

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from .._documents._openapi import module_openapi
+from .._documents._walk import METHODS, path_template
 from .._plan._discovery import Installed
 from .._serve._factory import AppFactory
+from ._committed import module_api
 from ._reader import Spec, json_document
 
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VERSION_SUFFIX = re.compile(r"_?[Vv][0-9]+$")
 
 
@@ -32,13 +33,7 @@ def installed_document(
     :class:`ConfigError` when it cannot be served."""
     env = dict(os.environ if environ is None else environ)
     env.pop("GLOBAL_VERSION", None)  # a standalone document belongs to no global version
-    factory = AppFactory(config, environ=env, installed=installed)
-    plan = factory.plan(enabled_module_names=[module], module_version=version)
-    plan.raise_for_problems()
-    resolved = plan.versions[(module, version)]
-    assert resolved.api is not None, "the plan was resolved with load=True"
-    api = factory.runtime.api(resolved.api, plan.module_settings.get(module, {}))
-    return module_openapi(api)
+    return module_openapi(module_api(AppFactory(config, environ=env, installed=installed), module, version))
 
 
 @dataclass(frozen=True)
@@ -121,14 +116,10 @@ def _operations(spec: Spec) -> list[_Operation]:
     found = []
     for path, raw in spec.document.get("paths", {}).items():
         item = spec.mapping(raw, f"paths.{path}")
-        for method in _METHODS:
+        for method in METHODS:
             if method in item:
                 found.append(_Operation(method.upper(), path, spec.mapping(item[method], f"{method} {path}")))
     return found
-
-
-def _template(path: str) -> str:
-    return re.sub(r"\{[^}/]*\}", "{}", path)
 
 
 def _base_id(operation_id: str | None) -> str | None:
@@ -174,13 +165,13 @@ def compat_report(old: Mapping[str, Any], new: Mapping[str, Any]) -> CompatRepor
     old_spec = Spec(json_document(old, label="OLD"), "OLD")
     new_spec = Spec(json_document(new, label="NEW"), "NEW")
     new_operations = _operations(new_spec)
-    by_path = {(op.method, _template(op.path)): op for op in new_operations}
+    by_path = {(op.method, path_template(op.path)): op for op in new_operations}
     by_id = {_base_id(op.operation_id): op for op in new_operations if op.operation_id}
     reports = []
     for before in _operations(old_spec):
         report = OperationReport(before.method, before.path, before.operation_id)
         reports.append(report)
-        after = by_path.get((before.method, _template(before.path)))
+        after = by_path.get((before.method, path_template(before.path)))
         report.matched_by = "path" if after else None
         if after is None and before.operation_id:
             after = by_id.get(_base_id(before.operation_id))

@@ -9,13 +9,13 @@ even where oasdiff only warns.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
+from .._documents._walk import METHODS, canonical, path_template
 from ._reader import Bound, DocumentError, Shape, Spec, json_document
 
 Level = Literal["breaking", "non-breaking"]
@@ -23,8 +23,6 @@ BREAKING: Level = "breaking"
 NON_BREAKING: Level = "non-breaking"
 Direction = Literal["request", "response"]
 Subject = Literal["parameter", "property"]
-
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 @dataclass(frozen=True)
@@ -459,16 +457,12 @@ def _nullable_rule(direction: Direction, nullable: bool) -> Callable[[SchemaPair
     return check
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
-
-
 def _enum_diff(pair: SchemaPair) -> tuple[list[str], list[str]] | None:
     """(added, removed) enum values when both sides are enums."""
     if pair.old.enum is None or pair.new.enum is None:
         return None
-    old = {_canonical(v) for v in pair.old.enum}
-    new = {_canonical(v) for v in pair.new.enum}
+    old = {canonical(v) for v in pair.old.enum}
+    new = {canonical(v) for v in pair.new.enum}
     return sorted(new - old), sorted(old - new)
 
 
@@ -479,9 +473,9 @@ def _enum_rule(direction: Direction, change: str) -> Callable[[SchemaPair], str 
         if change == "became":
             if pair.old.enum is not None or pair.new.enum is None:
                 return None
-            return f"{pair.label} was restricted to the values {', '.join(map(_canonical, pair.new.enum))}"
+            return f"{pair.label} was restricted to the values {', '.join(map(canonical, pair.new.enum))}"
         if change == "added" and pair.old.enum is not None and pair.new.enum is None:
-            return f"{pair.label} is no longer restricted to the values {', '.join(map(_canonical, pair.old.enum))}"
+            return f"{pair.label} is no longer restricted to the values {', '.join(map(canonical, pair.old.enum))}"
         found = _enum_diff(pair)
         if found is None:
             return None
@@ -575,7 +569,7 @@ def _keyed(shape: Shape, node: object) -> dict[str, Any]:
     keyed = shape.keyed_alternatives()
     if keyed is not None:
         return keyed
-    return {shape.refs[-1] if shape.refs else "type " + _canonical(shape.keywords.get("type")): node}
+    return {shape.refs[-1] if shape.refs else "type " + canonical(shape.keywords.get("type")): node}
 
 
 def _composed_rule(direction: Direction, kind: str, added: bool) -> Callable[[SchemaPair], str | None]:
@@ -744,11 +738,6 @@ class _Operation:
     operation: dict[str, Any]
 
 
-def _template(path: str) -> str:
-    """The path with its parameter names blanked: renaming ``{id}`` to ``{order_id}`` is no change."""
-    return re.sub(r"\{[^}/]*\}", "{}", path)
-
-
 class _Walker:
     def __init__(self, old: Spec, new: Spec, options: Options) -> None:
         self.old, self.new, self.options = old, new, options
@@ -763,7 +752,7 @@ class _Walker:
 
     def run(self) -> list[Change]:
         old, new = self._operations(self.old), self._operations(self.new)
-        for key in sorted(old.keys() | new.keys(), key=lambda k: (k[1], _METHODS.index(k[0]))):
+        for key in sorted(old.keys() | new.keys(), key=lambda k: (k[1], METHODS.index(k[0]))):
             before, after = old.get(key), new.get(key)
             shown = after or before
             assert shown is not None
@@ -788,10 +777,10 @@ class _Walker:
         found: dict[tuple[str, str], _Operation] = {}
         for path, raw_item in spec.document.get("paths", {}).items():
             item = spec.mapping(raw_item, f"paths.{path}")
-            for method in _METHODS:
+            for method in METHODS:
                 if method in item:
                     operation = spec.mapping(item[method], f"{method.upper()} {path}")
-                    found[(method, _template(path))] = _Operation(path, item, operation)
+                    found[(method, path_template(path))] = _Operation(path, item, operation)
         return found
 
     @staticmethod

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from .._documents._walk import canonical, resolve_pointer
+
 Bound = tuple[float, bool]
 """A numeric bound: its value and whether it is exclusive."""
 
@@ -153,8 +155,8 @@ def alternative_key(node: object) -> str:
         if isinstance(node.get("$ref"), str):
             return str(node["$ref"])
         if "type" in node:
-            return "type " + json.dumps(node["type"], sort_keys=True)
-    return "schema " + json.dumps(node, sort_keys=True)
+            return "type " + canonical(node["type"])
+    return "schema " + canonical(node)
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
@@ -194,22 +196,15 @@ class Spec:
                 raise DocumentError(f"{self.label}: {where}: the reference {ref} refers to itself")
             refs.append(ref)
             siblings = {**{k: v for k, v in node.items() if k != _REF}, **siblings}
-            node = self._pointer(ref, where)
+            try:
+                node = resolve_pointer(self.document, ref)
+            except LookupError:
+                raise DocumentError(
+                    f"{self.label}: {where}: the reference {ref} points to nothing; fix or define it"
+                ) from None
         if not isinstance(node, dict):
             raise DocumentError(f"{self.label}: {where}: expected a mapping, got {_kind(node)}")
         return ({**node, **siblings} if siblings else node), tuple(refs)
-
-    def _pointer(self, ref: str, where: str) -> object:
-        node: object = self.document
-        for raw in ref[2:].split("/"):
-            part = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                raise DocumentError(f"{self.label}: {where}: the reference {ref} points to nothing; fix or define it")
-        return node
 
     def mapping(self, node: object, where: str) -> dict[str, Any]:
         """``node`` (resolved) if it is a mapping; a :class:`DocumentError` naming ``where`` otherwise."""

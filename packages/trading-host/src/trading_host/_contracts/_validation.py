@@ -14,6 +14,8 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from .._documents._walk import resolve_pointer
+
 ASYNCAPI_SCHEMA = "asyncapi-3.0.0.json"
 _EXTRA = "pip install 'trading-host[contracts]'"
 
@@ -84,13 +86,8 @@ def _refs(node: object, where: str) -> Iterator[tuple[str, str]]:
 
 
 def _resolves(document: dict[str, Any], ref: str) -> bool:
-    node: object = document
-    for raw in ref[1:].split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
+    try:
+        resolve_pointer(document, ref)
+    except LookupError:
+        return False
     return True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,8 +11,9 @@ from fastapi.openapi.utils import get_openapi
 
 from trading_core import Lifecycle, ModuleApi
 
+from ._walk import METHODS, canonical
+
 _SCHEMA_REF = "#/components/schemas/"
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def module_openapi(api: ModuleApi, *, title: str | None = None) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def mark_deprecated(document: dict[str, Any], lifecycle: Lifecycle) -> dict[str,
     sunset date as ``x-sunset``, so spec tools and generated clients see the deprecation too."""
     marked = copy.deepcopy(document)
     for item in marked.get("paths", {}).values():
-        for method in _METHODS:
+        for method in METHODS:
             operation = item.get(method)
             if operation is not None:
                 operation["deprecated"] = True
@@ -61,10 +61,6 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
-
-
 def _free_name(name: str, taken: set[str]) -> str:
     candidate, n = name, 2
     while candidate in taken:
@@ -80,7 +76,7 @@ def merge_openapi(parts: Sequence[Part], *, title: str, version: str, descriptio
     definitions: dict[str, dict[str, str]] = {}
     for part in parts:
         for name, schema in part.document.get("components", {}).get("schemas", {}).items():
-            definitions.setdefault(name, {})[part.module] = _canonical(schema)
+            definitions.setdefault(name, {})[part.module] = canonical(schema)
     clashing = {name for name, by_module in definitions.items() if len(set(by_module.values())) > 1}
     # A renamed schema must not take a name another schema keeps (alpha's Item -> AlphaItem while
     # alpha also defines AlphaItem), or one silently replaces the other.
@@ -102,11 +98,11 @@ def merge_openapi(parts: Sequence[Part], *, title: str, version: str, descriptio
         # too, with the operations' requirements that name it.
         scheme_renames: dict[str, str] = {}
         for name, scheme in document.get("components", {}).get("securitySchemes", {}).items():
-            if name in security_schemes and _canonical(security_schemes[name]) != _canonical(scheme):
+            if name in security_schemes and canonical(security_schemes[name]) != canonical(scheme):
                 scheme_renames[name] = _free_name(part.module.title().replace("_", "") + name, set(security_schemes))
             security_schemes[scheme_renames.get(name, name)] = scheme
         for path, item in document.get("paths", {}).items():
-            for method in _METHODS:
+            for method in METHODS:
                 operation = item.get(method)
                 if operation is None:
                     continue
