@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +21,7 @@ from trading_core.streams import Identity, StreamRoute, SubscriptionRefused
 from .._events import BrokerEvent, EventKind, Subscription
 from .._models import AccountSummary
 from .._service import BrokerService
+from ._schemas import WireFormat
 
 log = logging.getLogger("trading_broker")
 
@@ -41,18 +41,6 @@ class NoParams(BaseModel):
     """``equity``: no parameters (the account is the connection's)."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-@dataclass(frozen=True)
-class WireFormat:
-    """One API version's models of what the streams carry (those of its REST answers), and the
-    function turning an event into one of them."""
-
-    order: type[BaseModel]
-    execution: type[BaseModel]
-    position: type[BaseModel]
-    account: type[BaseModel]
-    convert: Callable[[BrokerEvent], BaseModel]
 
 
 def _symbol(event: BrokerEvent) -> str | None:
@@ -121,7 +109,7 @@ def broker_stream_routes(
                         log.warning("%s stream of %r lost %d events", kind, account, events.dropped - dropped)
                         dropped = events.dropped
                     if params.symbol is None or _symbol(event) == params.symbol:
-                        yield wire.convert(event)
+                        yield wire.model(event)
 
         return feed
 
@@ -131,7 +119,7 @@ def broker_stream_routes(
             aclosing(latest_every(events, equity_interval)) as throttled,
         ):
             async for event in throttled:
-                yield wire.convert(event)
+                yield wire.model(event)
 
     def route(name: str, update: type[BaseModel], kind: EventKind, summary: str) -> StreamRoute[Any, Any]:
         return StreamRoute(

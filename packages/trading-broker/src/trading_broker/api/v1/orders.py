@@ -33,14 +33,14 @@ class BrokerApi(ModuleApi):
         async def place_order(order: PreOrder) -> PlacedOrder:
             """Place an order; market orders fill at once at the last price."""
             placement = await service.place(account, order.to_request(), strictness=Strictness.BASIC)
-            return PlacedOrder.from_order(placement.order)
+            return PlacedOrder.model_validate(placement.order)
 
         @self.get("/orders", response_model=list[PlacedOrder], operation_id="listOrders", summary="List orders")
         async def list_orders(
             status: OrderStatus | None = Query(default=None, description="Only orders with this status"),
         ) -> list[PlacedOrder]:
             """The orders of the account, oldest first."""
-            return [PlacedOrder.from_order(o) for o in await service.orders(account, status)]
+            return [PlacedOrder.model_validate(o) for o in await service.orders(account, status)]
 
         @self.get(
             "/orders/{order_id}",
@@ -51,7 +51,7 @@ class BrokerApi(ModuleApi):
         )
         async def get_order(order_id: str) -> PlacedOrder:
             """One order by id."""
-            return PlacedOrder.from_order(await service.get(account, order_id))
+            return PlacedOrder.model_validate(await service.get(account, order_id))
 
         @self.patch(
             "/orders/{order_id}",
@@ -63,7 +63,7 @@ class BrokerApi(ModuleApi):
         async def modify_order(order_id: str, changes: OrderModification) -> PlacedOrder:
             """Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected."""
             order = await service.modify(account, order_id, changes.to_changes(), strictness=Strictness.BASIC)
-            return PlacedOrder.from_order(order)
+            return PlacedOrder.model_validate(order)
 
         @self.delete(
             "/orders/{order_id}",
@@ -74,7 +74,7 @@ class BrokerApi(ModuleApi):
         )
         async def cancel_order(order_id: str) -> PlacedOrder:
             """Cancel a working order; 409 once it is filled, canceled or rejected."""
-            return PlacedOrder.from_order(await service.cancel(account, order_id))
+            return PlacedOrder.model_validate(await service.cancel(account, order_id))
 
         add_portfolio_routes(self, service, account)
         origins = module.broker_settings.stream_origins

@@ -25,9 +25,9 @@ def add_portfolio_routes(api: APIRouter, service: BrokerService, account: str) -
     ) -> list[ExecutionReport]:
         """The fills of the account's orders, oldest first."""
         found = await service.executions(account, order_id=order_id, symbol=symbol.upper() if symbol else None)
-        return [ExecutionReport.from_execution(e) for e in found]
+        return [ExecutionReport.model_validate(e) for e in found]
 
     @api.get("/account", response_model=AccountBalance, operation_id="getAccount", summary="Account balance and equity")
     async def get_account() -> AccountBalance:
         """Balance (initial balance plus realised P&L) and equity (balance plus unrealised P&L)."""
-        return AccountBalance.from_summary(await service.account(account))
+        return AccountBalance.model_validate(await service.account(account))

@@ -11,10 +11,8 @@ from starlette.websockets import WebSocket
 from trading_core.streams import Authenticator, Identity, StreamRefused, StreamRoute
 
 from ..._module import BrokerModule
-from .._streams import WireFormat, broker_stream_routes
-from ._schemas import AccountBalance, ExecutionReport, OpenPosition, PlacedOrder, event_model
-
-WIRE = WireFormat(PlacedOrder, ExecutionReport, OpenPosition, AccountBalance, event_model)
+from .._streams import broker_stream_routes
+from ._schemas import WIRE
 
 
 def stream_routes(module: BrokerModule) -> list[StreamRoute[Any, Any]]:

@@ -51,7 +51,7 @@ class BrokerApi(ModuleApi):
             )
             if placement.replayed:
                 response.headers[REPLAYED_HEADER] = "true"
-            return PlacedOrderV2.from_order(placement.order)
+            return PlacedOrderV2.model_validate(placement.order)
 
         @self.get("/orders", response_model=list[PlacedOrderV2], operation_id="listOrdersV2", summary="List orders")
         async def list_orders(
@@ -59,7 +59,7 @@ class BrokerApi(ModuleApi):
             status: OrderStatus | None = Query(default=None, description="Only orders with this status"),
         ) -> list[PlacedOrderV2]:
             """The orders of the token's account, oldest first."""
-            return [PlacedOrderV2.from_order(o) for o in await service.orders(account, status)]
+            return [PlacedOrderV2.model_validate(o) for o in await service.orders(account, status)]
 
         @self.get(
             "/orders/{order_id}",
@@ -70,7 +70,7 @@ class BrokerApi(ModuleApi):
         )
         async def get_order(order_id: str, account: Account) -> PlacedOrderV2:
             """One order of the token's account by id."""
-            return PlacedOrderV2.from_order(await service.get(account, order_id))
+            return PlacedOrderV2.model_validate(await service.get(account, order_id))
 
         @self.patch(
             "/orders/{order_id}",
@@ -82,7 +82,7 @@ class BrokerApi(ModuleApi):
         async def modify_order(order_id: str, changes: OrderModificationV2, account: Account) -> PlacedOrderV2:
             """Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected."""
             order = await service.modify(account, order_id, changes.to_changes(), strictness=Strictness.STRICT)
-            return PlacedOrderV2.from_order(order)
+            return PlacedOrderV2.model_validate(order)
 
         @self.delete(
             "/orders/{order_id}",
@@ -93,7 +93,7 @@ class BrokerApi(ModuleApi):
         )
         async def cancel_order(order_id: str, account: Account) -> PlacedOrderV2:
             """Cancel a working order; 409 once it is filled, canceled or rejected."""
-            return PlacedOrderV2.from_order(await service.cancel(account, order_id))
+            return PlacedOrderV2.model_validate(await service.cancel(account, order_id))
 
         add_portfolio_routes(self, service)
         hub = add_stream_endpoint(

@@ -33,11 +33,11 @@ def add_portfolio_routes(api: APIRouter, service: BrokerService) -> None:
     ) -> list[ExecutionReportV2]:
         """The fills of the token's account's orders, oldest first."""
         found = await service.executions(account, order_id=order_id, symbol=symbol.upper() if symbol else None)
-        return [ExecutionReportV2.from_execution(e) for e in found]
+        return [ExecutionReportV2.model_validate(e) for e in found]
 
     @api.get(
         "/account", response_model=AccountBalanceV2, operation_id="getAccountV2", summary="Account balance and equity"
     )
     async def get_account(account: Account) -> AccountBalanceV2:
         """Balance, equity and P&L of the token's account."""
-        return AccountBalanceV2.from_summary(await service.account(account))
+        return AccountBalanceV2.model_validate(await service.account(account))

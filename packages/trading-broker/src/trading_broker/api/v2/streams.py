@@ -9,10 +9,8 @@ from typing import Any
 from trading_core.streams import Identity, StreamRoute
 
 from ..._module import BrokerModule
-from .._streams import WireFormat, broker_stream_routes
-from ._schemas import AccountBalanceV2, ExecutionReportV2, OpenPositionV2, PlacedOrderV2, event_model
-
-WIRE = WireFormat(PlacedOrderV2, ExecutionReportV2, OpenPositionV2, AccountBalanceV2, event_model)
+from .._streams import broker_stream_routes
+from ._schemas import WIRE
 
 
 def _account(identity: Identity | None) -> str:
