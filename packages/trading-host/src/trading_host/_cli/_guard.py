@@ -14,15 +14,9 @@ from .._contracts._compat import CompatReport, compat_report, installed_document
 from .._contracts._diff import BREAKING, Change, diff_openapi, report
 from .._contracts._reader import DocumentError, load_document
 from .._problems import ConfigError
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (a stable format).")]
+from ._options import JsonOption, config_option, fail
 
 _VERSION = re.compile(r"^v[1-9][0-9]*$")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 def diff(
@@ -39,7 +33,7 @@ def diff(
 ) -> None:
     """Compare two OpenAPI documents: exit 1 on a breaking change, 2 on an unreadable document."""
     if old == "-" and new == "-":
-        raise _fail("only one of OLD and NEW can be read from stdin ('-')")
+        raise fail("only one of OLD and NEW can be read from stdin ('-')")
     try:
         changes = diff_openapi(
             load_document(old, label="OLD"),
@@ -47,7 +41,7 @@ def diff(
             allow_removal_after_sunset=allow_removal_after_sunset,
         )
     except DocumentError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if json_output:
         typer.echo(json.dumps(report(changes), indent=2))
     else:
@@ -71,9 +65,7 @@ def compat(
     module: Annotated[str, typer.Argument(help="The module, for example 'broker'.")],
     old: Annotated[str, typer.Argument(help="The old version (v1), or the path of its OpenAPI document.")],
     new: Annotated[str, typer.Argument(help="The new version (v2), or the path of its OpenAPI document.")],
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML config file for the modules' settings.")
-    ] = None,
+    config: Annotated[Path | None, config_option("TOML config file for the modules' settings.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """List the response fields of OLD's operations that NEW lacks; exit 1 if any is missing."""
@@ -81,7 +73,7 @@ def compat(
     try:
         result = compat_report(*documents)
     except DocumentError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if json_output:
         typer.echo(json.dumps({"module": module, "old": old, "new": new, **result.to_json()}, indent=2))
     else:
@@ -96,11 +88,11 @@ def _document(module: str, spec: str, config: Path | None) -> dict[str, Any]:
         try:
             return installed_document(module, spec, config=config)
         except ConfigError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
     try:
         return load_document(spec, label=spec)
     except DocumentError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 def _print_compat(module: str, old: str, new: str, result: CompatReport) -> None:

@@ -14,16 +14,12 @@ from .._contracts._committed import Difference, SpecsError, compare, generate, i
 from .._contracts._diff import Change
 from .._contracts._validation import MissingValidator
 from .._problems import ConfigError
+from ._options import config_option, fail
 
 ModuleOption = Annotated[
     list[str] | None,
     typer.Option("--module", "-m", help="Only this module's documents (repeatable); skips the global versions."),
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 def _shown(path: Path) -> str:
@@ -71,22 +67,20 @@ def specs(
         ),
     ] = None,
     module: ModuleOption = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML config file (the matrix and module settings).")
-    ] = None,
+    config: Annotated[Path | None, config_option("TOML config file (the matrix and module settings).")] = None,
 ) -> None:
     """Write the OpenAPI document of every installed module version and of every global version,
     and the AsyncAPI document of every module version with streams; or, with --check or --guard,
     compare the committed ones with the code."""
     if check and guard:
-        raise _fail("use one of --check and --guard")
+        raise fail("use one of --check and --guard")
     try:
         generated = generate(out=out, config=config, modules=module)
         differences = compare(generated)
     except ConfigError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     except (SpecsError, MissingValidator) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     count = len(generated.files)
     if check:
         if differences:
@@ -108,7 +102,7 @@ def specs(
     installed = installed_folders(generated) if out is None else []
     if installed:
         folders = ", ".join(_shown(folder) for folder in installed)
-        raise _fail(
+        raise fail(
             f"the documents go into source checkouts, but these folders are inside installed wheels: {folders}; "
             "install the packages editable (pip install -e PACKAGE), or pass --out DIR"
         )
@@ -162,7 +156,7 @@ def clients(
         found = sources(module, specs=specs_folder)
         results = generate_clients(found, out, check=check)
     except ClientsError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     stale = [r for r in results if r.stale]
     for result in results:
         state = "stale" if result.stale else "up to date"

@@ -1,0 +1,137 @@
+"""The ``modules`` and ``matrix`` commands of ``trading-host``: what is installed, and what the
+configuration would serve. Registered in :mod:`trading_host.cli`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from .._plan._clock import Clock
+from .._plan._config import load_config
+from .._plan._discovery import Installed, discover
+from .._plan._lifecycle import describe, lifecycle_json, resolve_lifecycles
+from .._plan._matrix import Plan
+from .._serve._factory import AppFactory
+from ._options import (
+    ConfigOption,
+    EnableOption,
+    GlobalOption,
+    JsonOption,
+    ModuleVersionOption,
+    environ_with,
+    print_problems,
+)
+
+
+def modules(config: ConfigOption = None, json_output: JsonOption = False) -> None:
+    """List the installed modules: API versions, distribution and its version, and each version's
+    lifecycle from the configuration. Imports nothing."""
+    installed = discover()
+    rows = _module_rows(installed)
+    loaded = load_config(config)
+    problems = list(loaded.problems)
+    lifecycles = resolve_lifecycles(loaded, installed.modules(), problems)
+    now = Clock(loaded.config.now)()
+    if json_output:
+        payload = {
+            "modules": rows,
+            "invalid_entry_points": [vars(bad) for bad in installed.bad],
+            "lifecycle": {
+                module: {v: lifecycle_json(lifecycles.get((module, v)), now) for v in versions}
+                for module, versions in installed.modules().items()
+            },
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    if not rows:
+        typer.echo("no modules installed")
+    width = max((len(r["module"]) for r in rows), default=6)
+    for row in rows:
+        versions = ", ".join(row["versions"])
+        typer.echo(f"{row['module']:<{width}}  {versions:<12}  {row['distribution']} {row['distribution_version']}")
+        for version in row["versions"]:
+            lifecycle = lifecycles.get((row["module"], version))
+            if lifecycle is not None:
+                typer.echo(f"{'':<{width}}    {version}: {describe(lifecycle, now)}")
+    for bad in installed.bad:
+        typer.echo(f"invalid entry point '{bad.name}' = '{bad.target}' in {bad.distribution}", err=True)
+    if problems:
+        print_problems(problems)
+
+
+def _module_rows(installed: Installed) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for providers in installed.providers.values():
+        for p in providers:
+            row = rows.setdefault(
+                (p.module, p.distribution),
+                {
+                    "module": p.module,
+                    "versions": [],
+                    "distribution": p.distribution,
+                    "distribution_version": p.distribution_version,
+                    "entry_points": {},
+                },
+            )
+            row["versions"].append(p.version)
+            row["entry_points"][p.version] = p.target
+    for row in rows.values():
+        row["versions"].sort(key=lambda v: int(v[1:]))
+        row["entry_points"] = dict(sorted(row["entry_points"].items(), key=lambda kv: int(kv[0][1:])))
+    return sorted(rows.values(), key=lambda r: (r["module"] != "core", r["module"], r["distribution"]))
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    now = plan.clock()
+
+    def entry(module: str, version: str) -> dict[str, str | None]:
+        provider = plan.versions[(module, version)].provider
+        return {
+            "version": version,
+            "distribution": provider.distribution,
+            "distribution_version": provider.distribution_version,
+            **lifecycle_json(plan.lifecycles.get((module, version)), now),
+        }
+
+    return {
+        "mode": "standalone" if plan.standalone else "monolith",
+        "api_prefix": plan.api_prefix,
+        "global_versions": {g: {m: entry(m, v) for m, v in row.items()} for g, row in plan.rows.items()},
+        "standalone": ({m: entry(m, v) for m, v in plan.versions} if plan.standalone is not None else None),
+        "problems": [p.to_json() for p in plan.problems],
+    }
+
+
+def matrix(
+    config: ConfigOption = None,
+    global_version: GlobalOption = None,
+    enable: EnableOption = None,
+    module_version: ModuleVersionOption = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with status 2 if the configuration has problems.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the resolved version matrix and every configuration problem."""
+    plan = AppFactory(environ=environ_with(config, global_version, enable, module_version)).plan()
+    if json_output:
+        typer.echo(json.dumps(_plan_json(plan), indent=2))
+    else:
+        data = _plan_json(plan)
+        if plan.standalone is not None:
+            module, version = plan.standalone
+            typer.echo(f"standalone: {module} {version} at /{version}")
+        for global_version_name, row in data["global_versions"].items():
+            typer.echo(f"{plan.api_prefix}/{global_version_name}")
+            for module, info in row.items():
+                line = f"  {module:<12} {info['version']:<4} {info['distribution']} {info['distribution_version']}"
+                lifecycle = plan.lifecycles.get((module, info["version"]))
+                typer.echo(line if lifecycle is None else f"{line}  [{describe(lifecycle, plan.clock())}]")
+        if plan.problems:
+            print_problems(plan.problems)
+        elif check:
+            typer.echo("configuration OK")
+    if check and plan.problems:
+        raise typer.Exit(2)
