@@ -401,5 +401,5 @@ def test_other_origins_are_not_allowed(udf: Udf):
     preflight = udf.server.client.options(
         f"{udf.url}/config", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
-    assert preflight.status_code == 403
+    assert 400 <= preflight.status_code < 500  # 400 from Starlette's CORSMiddleware
     assert "access-control-allow-origin" not in preflight.headers

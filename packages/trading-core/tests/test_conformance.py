@@ -697,4 +697,5 @@ def test_importing_the_kit_needs_neither_pytest_nor_the_host() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['ModuleConformance', 'check_api', 'check_distribution', 'load_apis']"
+    exported = "['ModuleConformance', 'check_api', 'check_distribution', 'include_api', 'load_apis']"
+    assert result.stdout.strip() == exported

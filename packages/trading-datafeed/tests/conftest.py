@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from trading_core import ModuleContext
+from trading_core.testing import include_api
 from trading_datafeed import DatafeedModule
 from trading_datafeed.api.v1 import DatafeedApi
 
@@ -25,7 +26,7 @@ def serve(module: DatafeedModule, prefix: str = "/api/v1/datafeed") -> TestClien
             yield
 
     app = FastAPI(lifespan=lifespan)
-    app.include_router(DatafeedApi(module), prefix=prefix)
+    include_api(app, DatafeedApi(module), prefix=prefix)
     return TestClient(app)
 
 

@@ -224,6 +224,7 @@ def test_any_origin_by_default(client):
     response = client.get(f"{P}/config", headers={"Origin": "https://chart.example"})
     assert response.headers["access-control-allow-origin"] == "*"
     error = client.get(f"{P}/symbols", params={"symbol": "NOPE"}, headers={"Origin": "https://chart.example"})
+    assert error.json()["s"] == "error"
     assert error.headers["access-control-allow-origin"] == "*"
     preflight = client.options(
         f"{P}/history",
@@ -233,22 +234,45 @@ def test_any_origin_by_default(client):
             "Access-Control-Request-Headers": "x-client",
         },
     )
-    assert preflight.status_code == 204
+    # Starlette's CORSMiddleware answers preflights: 200 (the hand-written policy answered 204).
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
     assert preflight.headers["access-control-allow-methods"] == "GET, OPTIONS"
     assert preflight.headers["access-control-allow-headers"] == "x-client"
+    assert preflight.headers["access-control-max-age"] == "600"
 
 
 def test_configured_origins_only(make_client):
-    client = make_client({"cors_origins": ["https://chart.example"]})
+    client = make_client({"cors_origins": ["https://chart.example/"]})  # a trailing slash is ignored
     allowed = client.get(f"{P}/time", headers={"Origin": "https://chart.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://chart.example"
     assert allowed.headers["vary"] == "Origin"
+    invalid = client.get(f"{P}/history", params={"symbol": "AAPL"}, headers={"Origin": "https://chart.example"})
+    assert invalid.status_code == 422
+    assert invalid.json()["s"] == "error"
+    assert invalid.headers["access-control-allow-origin"] == "https://chart.example"
+    preflight = client.options(
+        f"{P}/time", headers={"Origin": "https://chart.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://chart.example"
     other = client.get(f"{P}/time", headers={"Origin": "https://evil.example"})
     assert other.status_code == 200
     assert "access-control-allow-origin" not in other.headers
-    preflight = client.options(f"{P}/time", headers={"Origin": "https://evil.example"})
-    assert preflight.status_code == 403
+    preflight = client.options(
+        f"{P}/time", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    )
+    # CORSMiddleware refuses with 400 (the hand-written policy answered 403); the browser reads the headers.
+    assert preflight.status_code == 400
     assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_cors_is_the_datafeeds_own(client):
+    """The middleware wraps the datafeed's routes only, not the rest of the app it is served in."""
+    assert client.get(f"{P}/time", headers={"Origin": "https://chart.example"}).headers["vary"] == "Origin"
+    elsewhere = client.get("/openapi.json", headers={"Origin": "https://chart.example"})
+    assert elsewhere.status_code == 200
+    assert "access-control-allow-origin" not in elsewhere.headers
 
 
 def test_operation_ids(client):

@@ -14,6 +14,7 @@ from starlette.testclient import WebSocketDenialResponse
 
 from trading_core import ModuleContext
 from trading_core.streams import stream_hubs
+from trading_core.testing import include_api
 from trading_datafeed import DatafeedModule
 from trading_datafeed.api.v1 import DatafeedApi
 from trading_datafeed.api.v1.streams import BarsParams, BarUpdate, QuotesParams, QuotesUpdate
@@ -51,7 +52,7 @@ def serve(clock: Clock) -> Iterator[Callable[..., TestClient]]:
                 yield
 
         app = FastAPI(lifespan=lifespan)
-        app.include_router(DatafeedApi(module), prefix=P)
+        include_api(app, DatafeedApi(module), prefix=P)
         app.get("/health")(module.health)
         client = TestClient(app).__enter__()
         opened.append(client)

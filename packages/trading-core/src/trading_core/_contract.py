@@ -10,10 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, ExceptionHandler
+
+from ._hooks import E, ExceptionHandling, HandlerFor, MiddlewareFactory, P
 
 ENTRY_POINT_GROUP = "trading_api.modules"
 """The entry-point group in which every (module, API major version) is registered."""
@@ -142,12 +146,17 @@ class Module:
         return folder if folder.is_dir() else None
 
 
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
 class ModuleApi(APIRouter):
     """One API major version of a module: a FastAPI router built over the module's shared instance.
 
     Subclasses set ``module`` (the :class:`Module` subclass) and ``version`` (``"v1"``...), and
     declare their routes in ``__init__`` with paths relative to the module (``/orders``): the host
-    adds ``/api/{global}/{module}`` or ``/{version}``.
+    adds ``/api/{global}/{module}`` or ``/{version}``. There too they may wrap the version's routes
+    in middleware (:meth:`add_middleware`) and answer its errors (:meth:`add_exception_handler`),
+    as one would a FastAPI app's.
     """
 
     module: ClassVar[type[Module]]
@@ -161,6 +170,69 @@ class ModuleApi(APIRouter):
         kwargs.setdefault("tags", [module.name])
         super().__init__(**kwargs)
         self.module_instance = module
+        self.user_middleware: list[Middleware] = []
+        """The version's middleware, outermost first, as ``FastAPI.user_middleware``."""
+        self.exception_handlers: dict[int | type[Exception], ExceptionHandler] = {}
+        """The version's exception handlers by exception class or status code, as ``FastAPI.exception_handlers``."""
+        self._served = False
+
+    def _check_not_served(self, method: str) -> None:
+        if self._served:
+            raise RuntimeError(
+                f"{type(self).__qualname__}.{method}() was called after the version was served, so it would not "
+                "apply: call it in __init__"
+            )
+
+    def add_middleware(self, middleware_class: MiddlewareFactory[P], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Wrap this version's routes, and only them, in an ASGI middleware, as
+        ``FastAPI.add_middleware`` wraps an app: ``middleware_class(app, *args, **kwargs)``, the
+        last added outermost. HTTP and WebSocket requests to the version pass through it, on every
+        deployment (composed, standalone, embedded); other versions and modules never do."""
+        self._check_not_served("add_middleware")
+        self.user_middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
+
+    def add_exception_handler(self, exc_class_or_status_code: int | type[E], handler: HandlerFor[E]) -> None:
+        """Answer the errors of type ``exc_class_or_status_code`` (or the ``HTTPException`` of that
+        status code) raised by this version's routes, as ``FastAPI.add_exception_handler`` does for
+        an app: ``handler(request, exc)`` returns the response (for a WebSocket, it gets the
+        ``WebSocket`` and closes it). The version's handlers are looked up first, by the error's
+        class hierarchy; what they do not cover goes on to the app's handlers. Errors a handler
+        cannot answer (``Exception``, 500) are left to the app's server error handler."""
+        self._check_not_served("add_exception_handler")
+        key: object = exc_class_or_status_code
+        if isinstance(key, bool) or not (
+            isinstance(key, int) or (isinstance(key, type) and issubclass(key, Exception))
+        ):
+            raise TypeError(f"handle an Exception subclass or an HTTP status code, not {key!r}")
+        if key in (Exception, 500):
+            raise ValueError(
+                f"{type(self).__qualname__} cannot handle {key!r}: an unhandled error is the app's to answer and log; "
+                "register handlers for the errors the version raises"
+            )
+        if not callable(handler):
+            raise TypeError(f"the handler of {key!r} must be callable, not {handler!r}")
+        self.exception_handlers[exc_class_or_status_code] = handler  # type: ignore[assignment]
+
+    def exception_handler(self, exc_class_or_status_code: int | type[Exception]) -> Callable[[_Handler], _Handler]:
+        """:meth:`add_exception_handler` as a decorator, as ``@app.exception_handler(...)``."""
+
+        def decorator(handler: _Handler) -> _Handler:
+            self.add_exception_handler(exc_class_or_status_code, handler)
+            return handler
+
+        return decorator
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        """``app``, which runs this version's routes, inside the version's middleware and exception
+        handlers: what the host serves for the version, and the conformance kit too. ``app`` itself
+        when the version adds neither, so that it costs nothing."""
+        self._served = True
+        if not self.user_middleware and not self.exception_handlers:
+            return app
+        app = ExceptionHandling(app, self.exception_handlers)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 def check_api_class(obj: object, module: str, version: str) -> list[str]:

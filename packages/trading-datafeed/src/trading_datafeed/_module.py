@@ -10,7 +10,6 @@ from typing import Any
 from trading_core import Module, ModuleContext
 from trading_core.streams import StreamHub
 
-from ._cors import CorsPolicy
 from ._csv import CsvMarket
 from ._models import MarketData
 from ._service import DatafeedService
@@ -42,7 +41,6 @@ class DatafeedModule(Module):
         if market is None:
             market = CsvMarket(settings.csv_dir) if settings.csv_dir is not None else SimulatedMarket()
         self.service = DatafeedService(market, clock=clock, max_bars=settings.max_bars)
-        self.cors = CorsPolicy.from_origins(settings.cors_origins)
         self.stream_hubs: list[StreamHub] = []
         """The stream endpoints of the API versions served, for health reports and shutdown."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, DirectoryPath, Field
+from pydantic import BaseModel, ConfigDict, DirectoryPath, Field, field_validator
 
 
 class DatafeedSettings(BaseModel):
@@ -34,3 +34,9 @@ class DatafeedSettings(BaseModel):
     """Updates queued for one stream client before the oldest is dropped (and the client told)."""
     stream_max_dropped: int = Field(default=1_024, ge=1, le=1_000_000)
     """Updates dropped in a row for a client that has stopped reading before it is closed (4429)."""
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _without_trailing_slash(cls, origins: list[str]) -> list[str]:
+        # A browser's Origin header never ends with "/"; "https://charts.example/" in a config means it.
+        return [origin.rstrip("/") for origin in origins]

@@ -17,9 +17,14 @@ Anywhere else::
 
     assert check_distribution("trading-news") == []
     assert check_api(NewsApi, settings={"max_results": 10}) == []
+
+To test a version's routes as the host serves them (inside the middleware and exception handlers
+it adds), serve it with ``include_api(app, NewsApi(module), prefix="/api/v1/news")`` instead of
+``app.include_router``.
 """
 
 from ._api import check_api
+from ._app import include_api
 from ._conformance import ModuleConformance
 from ._distribution import check_distribution, load_apis
 
@@ -27,5 +32,6 @@ __all__ = [
     "ModuleConformance",
     "check_api",
     "check_distribution",
+    "include_api",
     "load_apis",
 ]

@@ -53,9 +53,9 @@ def _app(api: ModuleApi, lifespan: _CountingLifespan, errors: list[Exception]) -
         redoc_url=None,
         exception_handlers={Exception: record},
     )
-    # Like the host, hand requests to the module's router as an ASGI app: the router's own
-    # startup handlers and lifespan do not run, only the module's lifespan does.
-    app.router.routes.append(Mount("", app=api))
+    # As the host does: the version's routes inside its own middleware and exception handlers,
+    # and the module's lifespan run, not the router's (include_api would also run its startup handlers).
+    app.router.routes.append(Mount("", app=api.wrap(api)))
     return app
 
 
@@ -100,11 +100,15 @@ def check_session(module: Module, api: ModuleApi) -> list[str]:
     once, ``health()`` reports a status, and the parameterless GETs answer."""
     name = type(module).__name__
     lifespan = _CountingLifespan(module)
-    # Shadow the bound method so that anything entering the lifespan, not only our app, is counted.
-    module.lifespan = lifespan  # type: ignore[method-assign]
     problems: list[str] = []
     errors: list[Exception] = []
-    client = TestClient(_app(api, lifespan, errors))
+    try:
+        app = _app(api, lifespan, errors)
+    except Exception as exc:  # the host reports it before serving anything
+        return [f"{type(api).__name__}: its middleware failed to build: {type(exc).__name__}: {exc}"]
+    # Shadow the bound method so that anything entering the lifespan, not only our app, is counted.
+    module.lifespan = lifespan  # type: ignore[method-assign]
+    client = TestClient(app)
     try:
         try:
             client.__enter__()

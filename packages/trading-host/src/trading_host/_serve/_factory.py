@@ -157,7 +157,8 @@ class AppFactory:
                 layout.update({f"/{CORE}/{v}": (CORE, v) for m, v in plan.versions if m == CORE})
             for prefix, (m, v) in layout.items():
                 mount = ServedVersion(None, m, v, prefix)
-                targets[prefix] = Target(wiring.target(run_route, mount), mount, _views(apis[(m, v)], prefix))
+                api = apis[(m, v)]
+                targets[prefix] = Target(wiring.target(run_route, mount, api), mount, _views(api, prefix))
 
                 def build(deprecated: frozenset[tuple[str, str]], key: tuple[str, str] = (m, v)) -> dict[str, Any]:
                     return wiring.module_document(apis[key], key in deprecated)
@@ -179,7 +180,7 @@ class AppFactory:
                 prefix = f"{base}/{module}"
                 mount = ServedVersion(global_version, module, version, prefix)
                 api = apis[(module, version)]
-                targets[prefix] = Target(wiring.target(run_route, mount), mount, _views(api, prefix))
+                targets[prefix] = Target(wiring.target(run_route, mount, api), mount, _views(api, prefix))
 
             def document(
                 deprecated: frozenset[tuple[str, str]],

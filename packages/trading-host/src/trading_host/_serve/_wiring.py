@@ -2,7 +2,7 @@
 
 Each wrapper is added only where it is needed: a stable version's router is the dispatcher's
 target as it is (with metrics on, one counting layer), so a version pays for a deprecation only
-once one is configured for it.
+once one is configured for it, and for middleware or exception handlers only if it adds them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .._documents._guides import ModuleDocuments
 from .._documents._openapi import mark_deprecated, module_openapi
 from .._plan._clock import Clock
 from .._plan._matrix import Plan
+from .._problems import ConfigError, Problem
 from .._wrappers._deprecation import DeprecatedVersion
 from .._wrappers._rollout import Rollout
 from ._dispatch import Target, VersionRoutes
@@ -60,9 +61,20 @@ class PlanWiring:
                 return f"{plan.api_prefix}/{global_version}/{module}"
         return None
 
-    def target(self, app: ASGIApp, mount: ServedVersion) -> ASGIApp:
-        """The dispatcher's target for ``mount``: the version's router, with its lifecycle applied
+    def target(self, app: ASGIApp, mount: ServedVersion, api: ModuleApi) -> ASGIApp:
+        """The dispatcher's target for ``mount``: ``app`` (which runs the matched route) inside the
+        version's own middleware and exception handlers if it has any, with its lifecycle applied
         if it has one, counted if metrics are on."""
+        try:
+            app = api.wrap(app)
+        except Exception as exc:  # a middleware class that refuses its options: the plugin's fault, said before serving
+            problem = Problem(
+                "plugin-contract",
+                f"{mount.module} {mount.version} ({type(api).__module__}): its middleware failed to build: "
+                f"{type(exc).__name__}: {exc}",
+                f"fix the add_middleware() calls in {type(api).__qualname__}",
+            )
+            raise ConfigError([problem]) from exc
         lifecycle = self.plan.lifecycles.get((mount.module, mount.version))
         if lifecycle is not None:
             successor = self.successor_url(mount.module, lifecycle.successor)

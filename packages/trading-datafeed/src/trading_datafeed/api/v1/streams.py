@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,7 +11,6 @@ from starlette.websockets import WebSocket
 
 from trading_core.streams import Authenticator, Identity, StreamRefused, StreamRoute, SubscriptionRefused
 
-from ..._cors import CorsPolicy
 from ..._errors import DatafeedError
 from ..._module import DatafeedModule
 from ..._resolutions import RESOLUTIONS
@@ -61,13 +60,16 @@ class QuotesUpdate(BaseModel):
     d: list[QuoteOk | QuoteFailed]
 
 
-def check_origin(cors: CorsPolicy) -> Authenticator:
-    """Refuse handshakes from browser pages of origins ``cors_origins`` does not allow; a browser
-    sends its page's ``Origin`` and, unlike for HTTP, does not enforce CORS on WebSockets."""
+def check_origin(origins: Collection[str]) -> Authenticator:
+    """Refuse handshakes from browser pages of other origins than ``origins`` (the ``cors_origins``
+    setting; ``"*"`` allows any); a browser sends its page's ``Origin`` and, unlike for HTTP, does
+    not enforce CORS on WebSockets."""
+    allowed = frozenset(origins)
+    any_origin = "*" in allowed
 
     async def authenticate(websocket: WebSocket) -> Identity | None:
         origin = websocket.headers.get("origin")
-        if origin is not None and cors.allow_origin(origin) is None:
+        if origin is not None and not any_origin and origin not in allowed:
             raise StreamRefused(403, f"origin {origin} may not open the datafeed's streams; add it to cors_origins")
         return None
 

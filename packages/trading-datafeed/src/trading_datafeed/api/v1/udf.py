@@ -3,9 +3,8 @@ and the ``bars`` and ``quotes`` streams at ``/ws``."""
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request
-from fastapi.routing import APIRoute
-from starlette.responses import Response
+from fastapi import Query
+from starlette.middleware.cors import CORSMiddleware
 
 from trading_core import ModuleApi
 from trading_core.streams import StreamLimits, add_stream_endpoint
@@ -13,7 +12,7 @@ from trading_core.streams import StreamLimits, add_stream_endpoint
 from ..._errors import InvalidParameter
 from ..._module import DatafeedModule
 from ..._resolutions import parse_resolution
-from ._route import udf_error, udf_route_class
+from ._errors import answer_udf_errors
 from ._schemas import (
     MAX_QUOTES,
     Config,
@@ -41,15 +40,24 @@ INVALID: dict[int | str, dict[str, Any]] = {422: {"model": UdfError, "descriptio
 
 class DatafeedApi(ModuleApi):
     """Datafeed API v1, compatible with TradingView's UDF adapter. Errors are ``{"s": "error",
-    "errmsg": ...}``. ``/ws`` streams ``bars`` and ``quotes``."""
+    "errmsg": ...}``; chart pages of the ``cors_origins`` setting may call it from a browser.
+    ``/ws`` streams ``bars`` and ``quotes``."""
 
     module = DatafeedModule
     version = "v1"
 
     def __init__(self, module: DatafeedModule) -> None:
-        super().__init__(module, route_class=udf_route_class(module.cors))
+        super().__init__(module)
         service = module.service
         settings = module.datafeed_settings
+        answer_udf_errors(self)
+        self.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "OPTIONS"],
+            allow_headers=["*"],  # whatever a chart page's adapter sends
+            max_age=600,
+        )
 
         @self.get("/config", response_model=Config, operation_id="getConfig", summary="Feed configuration")
         async def config() -> Config:
@@ -197,19 +205,8 @@ class DatafeedApi(ModuleApi):
             parse_resolution(resolution)
             return [TimescaleMarkOut.from_mark(m) for m in service.timescale_marks(symbol, start=from_, end=to)]
 
-        async def preflight(request: Request) -> Response:
-            """Answer a browser's CORS preflight."""
-            headers = module.cors.preflight_headers(
-                request.headers.get("origin"), request.headers.get("access-control-request-headers")
-            )
-            if headers is None:
-                return udf_error("this origin may not call the datafeed", 403)
-            return Response(status_code=204, headers=headers)
-
-        # One OPTIONS route per path, not a catch-all, so an unknown path is still a 404.
-        for path in [route.path for route in self.routes if isinstance(route, APIRoute)]:
-            self.add_api_route(path, preflight, methods=["OPTIONS"], include_in_schema=False)
-
         limits = StreamLimits(queue_size=settings.stream_queue_size, max_dropped=settings.stream_max_dropped)
-        hub = add_stream_endpoint(self, stream_routes(module), authenticate=check_origin(module.cors), limits=limits)
+        hub = add_stream_endpoint(
+            self, stream_routes(module), authenticate=check_origin(settings.cors_origins), limits=limits
+        )
         module.stream_hubs.append(hub)
