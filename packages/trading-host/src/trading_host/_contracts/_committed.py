@@ -9,7 +9,7 @@ the release installed; the global versions' documents into the host's package
 compose. ``out`` puts every file into one folder instead, with the same names.
 
 Every committed OpenAPI document is a released baseline: rewriting it with a breaking change (by
-the rules of :mod:`trading_host._diff`), or removing it, is refused unless its key is allowed
+the rules of :mod:`trading_host._contracts._diff`), or removing it, is refused unless its key is allowed
 explicitly.
 """
 
