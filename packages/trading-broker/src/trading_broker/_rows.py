@@ -1,178 +1,67 @@
-"""Between the domain objects and the database: table rows and JSON documents."""
+"""Between the domain dataclasses and the database: a column holds the field of the same name.
+
+Reading, pydantic converts a row or a JSON document into the dataclass (enums from their values,
+nested dataclasses and times from JSON); writing, a field goes to its column as it is, an enum as
+its value, a JSON column as the field's JSON form. A new field or table needs no code here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from dataclasses import fields
+from enum import Enum
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._auth import StoredKey
-from ._models import Account, Execution, Order, OrderStatus, OrderType, Position, Side, StatusChange
+from pydantic import TypeAdapter
+from pydantic_core import to_jsonable_python
+from sqlalchemy import JSON, Table
 
-Row = Mapping[Any, Any]
-"""A database row as SQLAlchemy hands it over (its keys may be columns as well as names)."""
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
+T = TypeVar("T")
 
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def status_history_to_json(history: list[StatusChange]) -> list[dict[str, Any]]:
-    return [{"status": c.status.value, "time": c.time.isoformat(), "reason": c.reason} for c in history]
-
-
-def status_history_from_json(items: list[dict[str, Any]]) -> list[StatusChange]:
-    return [StatusChange(OrderStatus(i["status"]), _time(i["time"]), i["reason"]) for i in items]
+_adapters: dict[type[Any], TypeAdapter[Any]] = {}
 
 
-def execution_row(execution: Execution) -> dict[str, Any]:
-    return {
-        "id": execution.id,
-        "order_id": execution.order_id,
-        "account": execution.account,
-        "symbol": execution.symbol,
-        "side": execution.side.value,
-        "quantity": execution.quantity,
-        "price": execution.price,
-        "realised_pnl": execution.realised_pnl,
-        "time": execution.time,
-    }
+def _adapter(cls: type[T]) -> TypeAdapter[T]:
+    # Built once per class: building an adapter costs far more than using it. (A dict, not
+    # functools.cache, which would lose the adapter's type.)
+    adapter = _adapters.get(cls)
+    if adapter is None:
+        adapter = _adapters[cls] = TypeAdapter(cls)
+    return adapter
 
 
-def execution_from_row(row: Row) -> Execution:
-    return Execution(
-        id=row["id"],
-        order_id=row["order_id"],
-        account=row["account"],
-        symbol=row["symbol"],
-        side=Side(row["side"]),
-        quantity=row["quantity"],
-        price=row["price"],
-        time=row["time"],
-        realised_pnl=row["realised_pnl"],
-    )
+@cache
+def _columns(cls: type[DataclassInstance], table: Table) -> tuple[list[str], list[str]]:
+    """The names of ``table``'s columns that ``cls`` has a field for: plain ones, JSON ones. (A
+    table's own columns, like ``seq``, are left to the database.)"""
+    names = {f.name for f in fields(cls)}
+    shared = [c for c in table.columns if c.name in names]
+    plain = [c.name for c in shared if not isinstance(c.type, JSON)]
+    return plain, [c.name for c in shared if c.name not in plain]
 
 
-def order_row(order: Order) -> dict[str, Any]:
-    """The ``broker_orders`` columns of ``order`` (its executions have their own table)."""
-    return {
-        "id": order.id,
-        "account": order.account,
-        "symbol": order.symbol,
-        "side": order.side.value,
-        "order_type": order.order_type.value,
-        "quantity": order.quantity,
-        "limit_price": order.limit_price,
-        "stop_price": order.stop_price,
-        "status": order.status.value,
-        "reason": order.reason,
-        "stop_triggered": order.stop_triggered,
-        "status_history": status_history_to_json(order.status_history),
-        "created_at": order.created_at,
-        "updated_at": order.updated_at,
-        "version": order.version,
-    }
+def to_row(obj: DataclassInstance, table: Table) -> dict[str, Any]:
+    """The values of ``table``'s columns from ``obj``'s fields: enums as their value, JSON
+    columns as the field's JSON form."""
+    plain, as_json = _columns(type(obj), table)
+    row = {name: _plain(getattr(obj, name)) for name in plain}
+    row.update((name, to_jsonable_python(getattr(obj, name))) for name in as_json)
+    return row
 
 
-def order_from_row(row: Row, executions: list[Execution]) -> Order:
-    return Order(
-        id=row["id"],
-        account=row["account"],
-        symbol=row["symbol"],
-        side=Side(row["side"]),
-        order_type=OrderType(row["order_type"]),
-        quantity=row["quantity"],
-        limit_price=row["limit_price"],
-        stop_price=row["stop_price"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        status=OrderStatus(row["status"]),
-        reason=row["reason"],
-        stop_triggered=bool(row["stop_triggered"]),
-        executions=executions,
-        status_history=status_history_from_json(row["status_history"]),
-        version=row["version"],
-    )
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
 
 
-def order_to_json(order: Order) -> dict[str, Any]:
-    """``order`` with its executions as one JSON document: the answer an idempotent retry replays."""
-    document = order_row(order)
-    for key in ("created_at", "updated_at"):
-        document[key] = document[key].isoformat()
-    document["executions"] = [{**execution_row(e), "time": e.time.isoformat()} for e in order.executions]
-    return document
+def to_json(obj: DataclassInstance) -> Any:
+    """``obj`` as a JSON document, nested dataclasses included; :func:`from_row` reads it back."""
+    return _adapter(type(obj)).dump_python(obj, mode="json")
 
 
-def order_from_json(document: Mapping[str, Any]) -> Order:
-    row = {**document, "created_at": _time(document["created_at"]), "updated_at": _time(document["updated_at"])}
-    executions = [execution_from_row({**e, "time": _time(e["time"])}) for e in document["executions"]]
-    return order_from_row(row, executions)
-
-
-def position_row(position: Position) -> dict[str, Any]:
-    return {
-        "account": position.account,
-        "symbol": position.symbol,
-        "quantity": position.quantity,
-        "average_price": position.average_price,
-        "realised_pnl": position.realised_pnl,
-        "updated_at": position.updated_at,
-        "version": position.version,
-    }
-
-
-def position_from_row(row: Row) -> Position:
-    return Position(
-        account=row["account"],
-        symbol=row["symbol"],
-        quantity=row["quantity"],
-        average_price=row["average_price"],
-        realised_pnl=row["realised_pnl"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
-
-
-def account_row(account: Account) -> dict[str, Any]:
-    return {
-        "id": account.id,
-        "balance": account.balance,
-        "realised_pnl": account.realised_pnl,
-        "created_at": account.created_at,
-        "updated_at": account.updated_at,
-        "version": account.version,
-    }
-
-
-def account_from_row(row: Row) -> Account:
-    return Account(
-        id=row["id"],
-        balance=row["balance"],
-        realised_pnl=row["realised_pnl"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
-
-
-def key_row(key: StoredKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "account": key.account,
-        "sha256": key.sha256,
-        "label": key.label,
-        "created_at": key.created_at,
-        "revoked_at": key.revoked_at,
-    }
-
-
-def key_from_row(row: Row) -> StoredKey:
-    return StoredKey(
-        id=row["id"],
-        account=row["account"],
-        sha256=row["sha256"],
-        label=row["label"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-    )
+def from_row(cls: type[T], row: Mapping[Any, Any], **fields: Any) -> T:
+    """A ``cls`` from a row (or a JSON document) and ``fields``; keys that are not fields are ignored."""
+    return _adapter(cls).validate_python({**row, **fields})

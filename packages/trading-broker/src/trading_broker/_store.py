@@ -33,20 +33,7 @@ from . import _migrate
 from ._auth import StoredKey
 from ._database import WRITE_OPTION, create_engine, describe, normalize_url, prepare
 from ._models import Account, Execution, Order, OrderStatus, Position
-from ._rows import (
-    account_from_row,
-    account_row,
-    execution_from_row,
-    execution_row,
-    key_from_row,
-    key_row,
-    order_from_json,
-    order_from_row,
-    order_row,
-    order_to_json,
-    position_from_row,
-    position_row,
-)
+from ._rows import from_row, to_json, to_row
 from ._tables import accounts, api_keys, executions, idempotency_keys, metadata, orders, positions
 
 
@@ -95,7 +82,7 @@ class Transaction:
         found = await self._connection.execute(
             select(executions).where(executions.c.order_id == order_id).order_by(executions.c.seq)
         )
-        return order_from_row(row, [execution_from_row(e) for e in found.mappings()])
+        return from_row(Order, row, executions=[from_row(Execution, e) for e in found.mappings()])
 
     async def orders(self, account: str, status: OrderStatus | None = None) -> list[Order]:
         """The account's orders, oldest first, optionally of one ``status``."""
@@ -133,18 +120,18 @@ class Transaction:
         wanted = select(executions).where(executions.c.order_id.in_(ids)).order_by(executions.c.seq)
         by_order: dict[str, list[Execution]] = {}
         for row in (await self._connection.execute(wanted)).mappings():
-            by_order.setdefault(row["order_id"], []).append(execution_from_row(row))
-        return [order_from_row(row, by_order.get(row["id"], [])) for row in rows]
+            by_order.setdefault(row["order_id"], []).append(from_row(Execution, row))
+        return [from_row(Order, row, executions=by_order.get(row["id"], [])) for row in rows]
 
     async def insert_order(self, order: Order) -> None:
-        await self._connection.execute(orders.insert().values(**order_row(order)))
+        await self._connection.execute(orders.insert().values(**to_row(order, orders)))
         if order.executions:
-            await self._connection.execute(executions.insert(), [execution_row(e) for e in order.executions])
+            await self._connection.execute(executions.insert(), [to_row(e, executions) for e in order.executions])
 
     async def update_order(self, order: Order, new_executions: Iterable[Execution] = ()) -> Order:
         """Store ``order``'s new state; :class:`StaleWrite` when the stored version is not ``order.version``.
         Returns the order with its new version."""
-        values = order_row(order)
+        values = to_row(order, orders)
         values["version"] = order.version + 1
         result = await self._connection.execute(
             update(orders).where(orders.c.id == order.id, orders.c.version == order.version).values(**values)
@@ -153,7 +140,7 @@ class Transaction:
             raise StaleWrite(f"order {order.id} changed since it was read")
         added = list(new_executions)
         if added:
-            await self._connection.execute(executions.insert(), [execution_row(e) for e in added])
+            await self._connection.execute(executions.insert(), [to_row(e, executions) for e in added])
         order.version += 1
         return order
 
@@ -171,7 +158,7 @@ class Transaction:
             query = query.where(executions.c.order_id == order_id)
         if symbol is not None:
             query = query.where(executions.c.symbol == symbol)
-        return [execution_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+        return [from_row(Execution, r) for r in (await self._connection.execute(query)).mappings()]
 
     # -- accounts
 
@@ -180,20 +167,20 @@ class Transaction:
         if lock:
             query = query.with_for_update()
         row = (await self._connection.execute(query)).mappings().first()
-        return account_from_row(row) if row is not None else None
+        return from_row(Account, row) if row is not None else None
 
     async def lock_account(self, account_id: str, *, initial_balance: float, now: datetime) -> Account:
         """The account's row, created with ``initial_balance`` if new, locked until the end of the
         transaction: every fill of an account goes through here first, so fills of one account
         (and the positions they move) are serialised across processes."""
         row = Account(account_id, initial_balance, 0.0, now, now)
-        await self._connection.execute(self._insert_ignore(accounts, account_row(row), ["id"]))
+        await self._connection.execute(self._insert_ignore(accounts, to_row(row, accounts), ["id"]))
         found = await self.account(account_id, lock=True)
         assert found is not None, "the row was inserted or already there"
         return found
 
     async def save_account(self, account: Account) -> Account:
-        values = account_row(account)
+        values = to_row(account, accounts)
         values["version"] = account.version + 1
         result = await self._connection.execute(
             update(accounts).where(accounts.c.id == account.id, accounts.c.version == account.version).values(**values)
@@ -208,7 +195,7 @@ class Transaction:
         """The account's position in ``symbol`` (flat ones included); lock the account first."""
         query = select(positions).where(positions.c.account == account, positions.c.symbol == symbol)
         row = (await self._connection.execute(query)).mappings().first()
-        return position_from_row(row) if row is not None else None
+        return from_row(Position, row) if row is not None else None
 
     async def positions(self, account: str | None, *, open_only: bool = True) -> list[Position]:
         """Positions of ``account`` (``None``: every account) by symbol; flat ones only if asked."""
@@ -217,10 +204,10 @@ class Transaction:
             query = query.where(positions.c.account == account)
         if open_only:
             query = query.where(positions.c.quantity != 0)
-        return [position_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+        return [from_row(Position, r) for r in (await self._connection.execute(query)).mappings()]
 
     async def save_position(self, position: Position, *, new: bool) -> Position:
-        values = position_row(position)
+        values = to_row(position, positions)
         if new:
             values["version"] = 0
             await self._connection.execute(positions.insert().values(**values))
@@ -246,7 +233,7 @@ class Transaction:
         row = (await self._connection.execute(query)).mappings().first()
         if row is None:
             return None
-        return IdempotencyRecord(account, key, row["fingerprint"], order_from_json(row["response"]))
+        return IdempotencyRecord(account, key, row["fingerprint"], from_row(Order, row["response"]))
 
     async def insert_idempotency(self, record: IdempotencyRecord, now: datetime) -> None:
         """Store the first answer for a key; :class:`DuplicateIdempotencyKey` when another
@@ -256,7 +243,7 @@ class Transaction:
             "key": record.key,
             "fingerprint": record.fingerprint,
             "order_id": record.order.id,
-            "response": order_to_json(record.order),
+            "response": to_json(record.order),
             "created_at": now,
         }
         try:
@@ -267,17 +254,17 @@ class Transaction:
     # -- API keys
 
     async def insert_api_key(self, key: StoredKey) -> None:
-        await self._connection.execute(api_keys.insert().values(**key_row(key)))
+        await self._connection.execute(api_keys.insert().values(**to_row(key, api_keys)))
 
     async def api_key(self, key_id: str) -> StoredKey | None:
         row = (await self._connection.execute(select(api_keys).where(api_keys.c.id == key_id))).mappings().first()
-        return key_from_row(row) if row is not None else None
+        return from_row(StoredKey, row) if row is not None else None
 
     async def api_keys(self, account: str | None = None) -> list[StoredKey]:
         query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)
         if account is not None:
             query = query.where(api_keys.c.account == account)
-        return [key_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+        return [from_row(StoredKey, r) for r in (await self._connection.execute(query)).mappings()]
 
     async def revoke_api_key(self, key_id: str, at: datetime) -> StoredKey | None:
         """Mark the key revoked (once; a second revocation keeps the first time)."""
