@@ -26,6 +26,7 @@ from trading_broker import BrokerModule, BrokerService, hash_api_key
 from trading_broker.api.v1 import BrokerApi as BrokerApiV1
 from trading_broker.api.v2 import BrokerApi as BrokerApiV2
 from trading_core import ModuleContext
+from trading_core.testing import include_api
 
 NOW = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)
 DEFAULT_TOKEN = "test_token"
@@ -189,8 +190,8 @@ def _serving(module: BrokerModule) -> Iterator[TestClient]:
             yield
 
     app = FastAPI(lifespan=lifespan)
-    app.include_router(BrokerApiV1(module), prefix=V1)
-    app.include_router(BrokerApiV2(module), prefix=V2)
+    include_api(app, BrokerApiV1(module), prefix=V1)
+    include_api(app, BrokerApiV2(module), prefix=V2)
     with TestClient(app) as client:
         yield client
 

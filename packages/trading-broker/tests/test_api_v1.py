@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.routing import APIRoute, APIWebSocketRoute
 
-from trading_broker import BrokerEvent
-from trading_broker.api.v1 import event_payload
+from trading_broker import BrokerError, BrokerEvent
+from trading_broker.api._http import broker_error
+from trading_broker.api.v1 import BrokerApi, event_payload
 
 V1 = "/api/v1/broker"
 
@@ -226,3 +228,14 @@ def test_event_payloads_are_the_rest_bodies(client, module):
         event = BrokerEvent(kind=kind, account="default", subject=subject, time=order.updated_at, action="placed")
         body = client.get(f"{V1}{path}").json()
         assert event_payload(event) == (body[0] if isinstance(body, list) else body), kind
+
+
+def test_service_errors_are_answered_by_the_versions_exception_handler(module, serving):
+    api = BrokerApi(module)
+    assert api.exception_handlers == {BrokerError: broker_error}
+    assert {type(route) for route in api.routes} <= {APIRoute, APIWebSocketRoute}  # no route class of its own
+    with serving(module) as client:
+        order = client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1}).json()  # filled at once
+        final = client.delete(f"{V1}/orders/{order['id']}")
+    assert final.status_code == 409
+    assert final.json()["detail"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from typer.testing import CliRunner
 
-from trading_broker import BrokerEvent
+from trading_broker import BrokerError, BrokerEvent
 from trading_broker._cli import cli
-from trading_broker.api.v2 import event_payload
+from trading_broker.api._http import broker_error
+from trading_broker.api.v2 import BrokerApi, event_payload
 
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"
@@ -326,3 +328,12 @@ def test_event_payloads_are_the_rest_bodies(client, module):
         event = BrokerEvent(kind=kind, account="default", subject=subject, time=order.updated_at, action="placed")
         body = client.get(f"{V2}{path}", headers=auth()).json()
         assert event_payload(event) == (body[0] if isinstance(body, list) else body), kind
+
+
+def test_service_errors_are_answered_by_the_versions_exception_handler(module, serving):
+    api = BrokerApi(module)
+    assert api.exception_handlers == {BrokerError: broker_error}
+    assert {type(route) for route in api.routes} <= {APIRoute, APIWebSocketRoute}  # no route class of its own
+    with serving(module) as client:
+        missing = client.get(f"{V2}/orders/does-not-exist", headers=auth())
+    assert (missing.status_code, missing.json()) == (404, {"detail": "order 'does-not-exist' not found"})

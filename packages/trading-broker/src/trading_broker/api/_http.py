@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
+
+from trading_core import ModuleApi
 
 from .._errors import (
     BrokerError,
@@ -53,17 +53,11 @@ def error_response(exc: BrokerError) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=400)
 
 
-class BrokerRoute(APIRoute):
-    """A route that answers the service's errors itself, so the module needs no exception handler
-    on an app it does not own."""
+async def broker_error(_: Request, exc: BrokerError) -> JSONResponse:
+    """The exception handler of the service's errors."""
+    return error_response(exc)
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
 
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except BrokerError as exc:
-                return error_response(exc)
-
-        return handle
+def answer_broker_errors(api: ModuleApi) -> None:
+    """Answer the service's errors raised by ``api``'s routes with :func:`error_response`."""
+    api.add_exception_handler(BrokerError, broker_error)
