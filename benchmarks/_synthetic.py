@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
 from fastapi import APIRouter, FastAPI
 
 from benchmarks._items import Layout, declare_item_routes, module_name
-from trading_core import Module, ModuleApi, ModuleContext, Platform
+from trading_core import HealthCheck, Module, ModuleApi, ModuleContext, Platform
 from trading_core.core import CoreModule
 from trading_core.core.api.v1 import CoreApi
 from trading_host import AppFactory, Installed
@@ -81,7 +82,8 @@ def host_app(layout: Layout, config_dir: Path) -> FastAPI:
 
 def _routers(layout: Layout) -> tuple[list[tuple[str, APIRouter]], list[Module]]:
     """(prefix, router) for core and every synthetic module version, one Module instance per module."""
-    platform = Platform()
+    health: dict[str, HealthCheck] = {}
+    platform = Platform(health=MappingProxyType(health))
     context = ModuleContext(platform=platform)
     core = CoreModule(context)
     instances: dict[str, Module] = {"core": core}
@@ -96,7 +98,7 @@ def _routers(layout: Layout) -> tuple[list[tuple[str, APIRouter]], list[Module]]
             if module is None:
                 module = instances[m] = api.module(context)
             routers.append((f"/api/{g}/{m}", api(module)))
-    platform.modules.update(instances)
+    health.update({name: module.health for name, module in instances.items()})
     return routers, list(instances.values())
 
 

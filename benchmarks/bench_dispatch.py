@@ -284,7 +284,7 @@ async def run(args: argparse.Namespace) -> int:
             await lifespan.__aenter__()
         try:
             for n, factory in hosts.items():  # the host ran every synthetic module's lifespan
-                modules = factory.runtime.platform.modules.values()
+                modules = factory.runtime.modules.values()
                 running = [m for m in modules if getattr(m, "running", None) is True]
                 if len(running) != layouts[n].modules:
                     raise RuntimeError(f"host at N={n}: {len(running)} of {layouts[n].modules} modules started")

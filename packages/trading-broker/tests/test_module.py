@@ -77,6 +77,15 @@ def test_both_versions_share_one_service(sqlite_url):
     assert module.default_account == "desk"
 
 
+def test_the_module_is_generic_in_its_settings_and_takes_them_validated(sqlite_url):
+    assert BrokerModule.Settings is BrokerSettings  # derived from Module[BrokerSettings]
+    # The host validates [modules.broker] once and passes the object, which the module keeps as is.
+    settings = BrokerSettings(default_account="desk", database_url=sqlite_url)
+    module = BrokerModule(ModuleContext(settings=settings))
+    assert module.settings is module.broker_settings is settings
+    assert module.default_account == "desk"
+
+
 async def test_building_the_module_touches_no_database(tmp_path):
     BrokerModule(ModuleContext(settings={"database_url": f"sqlite:///{tmp_path / 'never.db'}"}))
     assert list(tmp_path.iterdir()) == []

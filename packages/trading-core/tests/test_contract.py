@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -16,11 +17,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from trading_core import (
     ENTRY_POINT_GROUP,
+    HealthCheck,
     Lifecycle,
     Module,
     ModuleApi,
     ModuleContext,
     MountedVersion,
+    NoSettings,
     Platform,
     check_api_class,
     midnight_utc,
@@ -121,7 +124,124 @@ def test_module_validates_its_settings_model() -> None:
 def test_contexts_do_not_share_a_platform() -> None:
     # A mutable default shared between contexts would let one test's modules leak into another.
     assert ModuleContext().platform is not ModuleContext().platform
-    assert NewsModule().context.platform.modules == {}
+    assert NewsModule().context.platform.health == {}
+
+
+class ConfiguredSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_results: int = 50
+
+
+class GenericModule(Module[ConfiguredSettings]):
+    name = "generic"
+
+    def max_results(self) -> int:
+        return self.settings.max_results  # typed ConfiguredSettings: mypy checks this line
+
+
+def test_a_generic_module_derives_settings_from_its_type_parameter() -> None:
+    assert GenericModule.Settings is ConfiguredSettings
+    assert GenericModule(ModuleContext(settings={"max_results": "7"})).max_results() == 7
+    with pytest.raises(ValidationError, match="max_results"):
+        GenericModule(ModuleContext(settings={"max_results": "many"}))
+
+    class Subclass(GenericModule):  # inherits the model
+        name = "sub"
+
+    assert Subclass.Settings is ConfiguredSettings
+    assert NewsModule.Settings is NoSettings
+
+
+def test_a_generic_module_may_repeat_its_model_as_settings_or_narrow_it() -> None:
+    class Narrower(ConfiguredSettings):
+        verbose: bool = False
+
+    class Repeated(Module[ConfiguredSettings]):
+        name = "repeated"
+        Settings = ConfiguredSettings
+
+    class Narrowed(Module[ConfiguredSettings]):
+        name = "narrowed"
+        Settings = Narrower
+
+    assert Repeated.Settings is ConfiguredSettings
+    assert Narrowed().settings == Narrower()
+
+
+def test_a_settings_attribute_that_contradicts_the_type_parameter_is_refused() -> None:
+    class Other(BaseModel):
+        pass
+
+    with pytest.raises(TypeError, match=r"is Module\[ConfiguredSettings\] but sets Settings = .*Other"):
+
+        class Contradicting(Module[ConfiguredSettings]):
+            name = "contradicting"
+            Settings = Other
+
+
+def test_a_type_parameter_that_is_not_a_settings_model_is_refused() -> None:
+    with pytest.raises(TypeError, match="must be a pydantic BaseModel subclass"):
+
+        class Wrong(Module[int]):  # type: ignore[type-var]
+            name = "wrong"
+
+
+def test_a_generic_intermediate_class_leaves_the_model_to_its_subclasses() -> None:
+    from trading_core._contract import SettingsT
+
+    class Base(Module[SettingsT]):
+        pass
+
+    class Concrete(Base[ConfiguredSettings]):
+        name = "concrete"
+
+    assert Base.Settings is NoSettings
+    assert Concrete.Settings is ConfiguredSettings
+
+
+def test_validated_settings_are_used_as_given_not_validated_again() -> None:
+    # The host validates [modules.<name>] once, while checking the configuration, and passes the object.
+    given = ConfiguredSettings.model_construct(max_results=-1)  # unvalidated on purpose: no second pass
+    assert GenericModule(ModuleContext(settings=given)).settings is given
+
+
+def test_settings_of_another_model_are_refused() -> None:
+    class Other(BaseModel):
+        pass
+
+    with pytest.raises(TypeError, match="GenericModule takes ConfiguredSettings settings, got Other"):
+        GenericModule(ModuleContext(settings=Other()))
+
+
+async def _awaited(check: HealthCheck) -> dict[str, Any]:
+    return await check()
+
+
+def test_platform_health_is_a_read_only_view_the_host_fills() -> None:
+    checks: dict[str, HealthCheck] = {}
+    platform = Platform(health=MappingProxyType(checks))
+    module = GenericModule(ModuleContext(platform=platform))
+    checks["generic"] = module.health
+    assert list(module.context.platform.health) == ["generic"]
+    with pytest.raises(TypeError):
+        module.context.platform.health["other"] = module.health  # type: ignore[index]
+    assert asyncio.run(_awaited(platform.health["generic"])) == {"status": "ok"}
+
+
+def test_platform_modules_is_deprecated_and_gives_no_instance() -> None:
+    checks: dict[str, HealthCheck] = {}
+    platform = Platform(health=MappingProxyType(checks))
+    module = GenericModule(ModuleContext(platform=platform))
+    checks["generic"] = module.health
+    with pytest.warns(DeprecationWarning, match=r"Platform.modules is deprecated .* use Platform.health"):
+        modules = platform.modules
+    (view,) = modules.values()
+    assert view.name == "generic"
+    assert asyncio.run(_awaited(view.health)) == {"status": "ok"}
+    assert view is not module
+    assert not hasattr(view, "settings")
+    with pytest.raises(TypeError):
+        modules["other"] = module  # type: ignore[index]
 
 
 def test_module_keeps_its_context() -> None:

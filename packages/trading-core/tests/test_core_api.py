@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from trading_core import Lifecycle, Module, ModuleContext, MountedVersion, Platform, midnight_utc
+from trading_core import HealthCheck, Lifecycle, Module, ModuleContext, MountedVersion, Platform, midnight_utc
 from trading_core.core import CoreModule
 from trading_core.core import _module as core_module
 from trading_core.core.api.v1 import CoreApi
@@ -40,14 +41,20 @@ class RaisingModule(Module):
 
 
 @pytest.fixture
-def platform() -> Platform:
-    return Platform()
+def checks() -> dict[str, HealthCheck]:
+    """The health checks the platform shows, as the host registers them."""
+    return {}
 
 
 @pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
+def platform(checks: dict[str, HealthCheck]) -> Platform:
+    return Platform(health=MappingProxyType(checks))
+
+
+@pytest.fixture
+def client(platform: Platform, checks: dict[str, HealthCheck]) -> Iterator[TestClient]:
     core = CoreModule(ModuleContext(platform=platform))
-    platform.modules["core"] = core
+    checks["core"] = core.health
     app = FastAPI()
     app.include_router(CoreApi(core))
     with TestClient(app) as test_client:
@@ -61,18 +68,18 @@ def test_health_with_only_core_is_ok(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "modules": {}}
 
 
-def test_health_reports_each_module(client: TestClient, platform: Platform) -> None:
+def test_health_reports_each_module(client: TestClient, checks: dict[str, HealthCheck]) -> None:
     stub = StubModule(report={"status": "ok", "orders": 3})
-    platform.modules["stub"] = stub
+    checks["stub"] = stub.health
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "modules": {"stub": {"status": "ok", "orders": 3}}}
     assert stub.calls == 1
 
 
-def test_health_is_503_when_a_module_is_down(client: TestClient, platform: Platform) -> None:
-    platform.modules["stub"] = StubModule(report={"status": "ok"})
-    platform.modules["feed"] = StubModule(report={"status": "down", "reason": "no quotes"})
+def test_health_is_503_when_a_module_is_down(client: TestClient, checks: dict[str, HealthCheck]) -> None:
+    checks["stub"] = StubModule(report={"status": "ok"}).health
+    checks["feed"] = StubModule(report={"status": "down", "reason": "no quotes"}).health
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json() == {
@@ -81,16 +88,16 @@ def test_health_is_503_when_a_module_is_down(client: TestClient, platform: Platf
     }
 
 
-def test_a_report_without_ok_status_counts_as_down(client: TestClient, platform: Platform) -> None:
-    platform.modules["stub"] = StubModule(report={"state": "fine"})
+def test_a_report_without_ok_status_counts_as_down(client: TestClient, checks: dict[str, HealthCheck]) -> None:
+    checks["stub"] = StubModule(report={"state": "fine"}).health
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["status"] == "degraded"
 
 
-def test_a_raising_health_check_is_reported_as_down(client: TestClient, platform: Platform) -> None:
-    platform.modules["raising"] = RaisingModule()
-    platform.modules["stub"] = StubModule()
+def test_a_raising_health_check_is_reported_as_down(client: TestClient, checks: dict[str, HealthCheck]) -> None:
+    checks["raising"] = RaisingModule().health
+    checks["stub"] = StubModule().health
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json() == {
@@ -204,11 +211,11 @@ class HangingModule(Module):
 
 
 def test_a_hanging_health_check_is_down_after_the_timeout(
-    client: TestClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, checks: dict[str, HealthCheck], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(core_module, "HEALTH_TIMEOUT", 0.05)
-    platform.modules["hanging"] = HangingModule()
-    platform.modules["stub"] = StubModule()
+    checks["hanging"] = HangingModule().health
+    checks["stub"] = StubModule().health
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["modules"] == {

@@ -6,7 +6,7 @@ import asyncio
 from importlib.metadata import entry_points
 
 from trading_core import ENTRY_POINT_GROUP, ModuleContext, check_api_class
-from trading_datafeed import DatafeedModule, __version__
+from trading_datafeed import DatafeedModule, DatafeedSettings, __version__
 from trading_datafeed.api import v1
 
 
@@ -16,6 +16,15 @@ def test_entry_point_names_the_v1_class():
     assert found["datafeed.v1"].load() is v1.DatafeedApi
     assert check_api_class(v1.DatafeedApi, "datafeed", "v1") == []
     assert __version__.startswith("1.")
+
+
+def test_the_module_is_generic_in_its_settings_and_takes_them_validated():
+    assert DatafeedModule.Settings is DatafeedSettings  # derived from Module[DatafeedSettings]
+    # The host validates [modules.datafeed] once and passes the object, which the module keeps as is.
+    settings = DatafeedSettings(max_bars=7)
+    module = DatafeedModule(ModuleContext(settings=settings))
+    assert module.settings is module.datafeed_settings is settings
+    assert module.service.max_bars == 7
 
 
 def test_health_reports_the_source():

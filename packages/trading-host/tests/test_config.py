@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from host_fakes import write_config
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trading_host import HostConfig, load_config
-from trading_host._plan._config import ARGS_SOURCE, DEFAULT_SOURCE, ENV_SOURCE, _from_environment, _split
+from trading_host._plan._config import ARGS_SOURCE, DEFAULT_SOURCE, ENV_SOURCE, _from_environment, _merge, _split
 
 
 def test_shipped_default_is_the_seeds_v1_and_v2_rows() -> None:
@@ -136,7 +137,7 @@ def test_module_settings_from_environment_are_lower_cased_and_merged_per_key(tmp
     assert loaded.source("modules.beta") == ENV_SOURCE
 
 
-def test_a_matrix_in_a_file_replaces_the_shipped_matrix_whole(tmp_path: Path) -> None:
+def test_a_matrix_row_in_a_file_is_added_to_the_shipped_rows(tmp_path: Path) -> None:
     path = write_config(
         tmp_path / "c.toml",
         """
@@ -148,10 +149,53 @@ def test_a_matrix_in_a_file_replaces_the_shipped_matrix_whole(tmp_path: Path) ->
 
     loaded = load_config(path, environ={})
 
-    assert loaded.config.matrix == {"v3": {"core": "v1", "broker": "v3"}}
-    assert not loaded.is_default("matrix")
-    # Nothing from the shipped file pins the served global versions to rows the file dropped.
+    # Rows merge by name, like [modules.*] and [lifecycle.*]: the shipped v1 and v2 stay.
+    assert loaded.config.matrix == {
+        "v1": {"core": "v1", "broker": "v1", "datafeed": "v1"},
+        "v2": {"core": "v1", "broker": "v2", "datafeed": "v1"},
+        "v3": {"core": "v1", "broker": "v3"},
+    }
+    assert loaded.row_sources() == {"v1": DEFAULT_SOURCE, "v2": DEFAULT_SOURCE, "v3": str(path)}
+    # Nothing pins the served global versions: every row is served unless `serve` selects some.
     assert loaded.config.serve is None
+
+
+def test_a_matrix_row_replaces_the_shipped_row_of_its_name_whole(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "c.toml",
+        """
+        [matrix.v2]
+        core = "v1"
+        broker = "v2"
+        """,
+    )
+
+    loaded = load_config(path, environ={})
+
+    # The row you write is the row you get: the shipped v2's datafeed = "v1" is not merged in (a
+    # module your row leaves out gets the documented default instead), and v1 is still there.
+    assert loaded.config.matrix == {
+        "v1": {"core": "v1", "broker": "v1", "datafeed": "v1"},
+        "v2": {"core": "v1", "broker": "v2"},
+    }
+    assert loaded.row_sources() == {"v1": DEFAULT_SOURCE, "v2": str(path)}
+    assert loaded.is_default("matrix.v1")
+    assert not loaded.is_default("matrix.v2")
+
+
+def test_matrix_rows_merge_by_name_in_every_later_layer() -> None:
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    _merge(merged, sources, {"matrix": {"v1": {"a": "v1"}, "v2": {"a": "v2", "b": "v1"}}}, "first")
+    _merge(merged, sources, {"matrix": {"v2": {"a": "v1"}, "v3": {"a": "v3"}}}, "second")
+    _merge(merged, sources, {"matrix": {"v3": {"b": "v2"}}}, "third")
+
+    assert merged["matrix"] == {"v1": {"a": "v1"}, "v2": {"a": "v1"}, "v3": {"b": "v2"}}
+    assert {k: v for k, v in sources.items() if k.startswith("matrix.")} == {
+        "matrix.v1": "first",
+        "matrix.v2": "second",
+        "matrix.v3": "third",
+    }
 
 
 def test_missing_named_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:

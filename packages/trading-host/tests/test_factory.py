@@ -6,13 +6,14 @@ import importlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from host_fakes import factory_for
 from host_plugins import AlphaModule, AlphaV1, AlphaV2, CoreApi
+from pydantic import BaseModel, ConfigDict, model_validator
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 from starlette.routing import NoMatchFound
@@ -180,6 +181,55 @@ def test_module_settings_reach_the_one_instance(installed: Installed) -> None:
         settings = client.get("/api/v1/alpha/settings").json()
 
     assert (settings["greeting"], settings["limit"]) == ("howdy", 4)
+
+
+class CountedSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    validations: ClassVar[int] = 0
+
+    size: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count(cls, data: Any) -> Any:
+        cls.validations += 1
+        return data
+
+
+class CountedModule(Module[CountedSettings]):
+    name = "counted"
+
+
+class CountedV1(ModuleApi):
+    module = CountedModule
+    version = "v1"
+
+
+def test_module_settings_are_validated_once_and_the_plans_object_reaches_the_module() -> None:
+    CountedSettings.validations = 0
+    factory = factory_for(Installed.from_apis([CoreApi, CountedV1]), {"TRADING_MODULES__COUNTED__SIZE": "3"})
+
+    app = factory.create_app()
+
+    assert CountedSettings.validations == 1  # by the configuration check, not again by the module
+    module = factory.runtime.modules["counted"]
+    assert isinstance(module, CountedModule)
+    assert module.settings is app.state.trading_plan.module_settings["counted"]
+    assert module.settings.size == 3
+
+
+def test_modules_see_each_others_health_never_their_instances(installed: Installed) -> None:
+    factory = factory_for(installed)
+    factory.create_app()
+    platform = factory.runtime.modules["alpha"].context.platform
+
+    assert set(platform.health) == {"core", "alpha", "beta"}
+    assert all(getattr(check, "__self__", None) is None for check in platform.health.values())
+    with pytest.raises(TypeError):
+        platform.health["gamma"] = platform.health["beta"]  # type: ignore[index]
+    with pytest.warns(DeprecationWarning, match="Platform.modules is deprecated"):
+        views = platform.modules
+    assert not any(isinstance(view, Module) for view in views.values())
 
 
 def test_health_reports_each_module_and_503_when_one_is_down(installed: Installed) -> None:

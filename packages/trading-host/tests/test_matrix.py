@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from host_fakes import factory_for
-from host_plugins import AlphaModule, AlphaV1, AlphaV2, AlphaV3, CoreApi
+from host_plugins import AlphaModule, AlphaSettings, AlphaV1, AlphaV2, AlphaV3, CoreApi
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trading_core import Module, ModuleApi
+from trading_core import Module, ModuleApi, NoSettings
 from trading_host import ConfigError, Installed, Problem, Provider, load_config, resolve
+from trading_host._plan._config import DEFAULT_SOURCE
 from trading_host._plan._matrix import _newest_not_after
 
 ConfigFile = Callable[..., Path]
@@ -139,9 +140,72 @@ def test_a_row_of_your_own_naming_an_uninstalled_module(installed: Installed, co
 
     (problem,) = plan.problems
     assert problem.code == "module-not-installed"
-    assert "'broker' (in v1, v2)" in problem.message
-    assert str(path) in problem.message
+    assert f"module 'broker' is named by [matrix.v1], [matrix.v2] in {path}, but it is not installed" == (
+        problem.message
+    )
     assert "pip install trading-broker" in problem.fix
+
+
+def test_a_file_with_only_a_v2_row_still_serves_the_shipped_v1(installed: Installed, config_file: ConfigFile) -> None:
+    path = config_file(
+        """
+        [matrix.v2]
+        alpha = "v1"
+        """
+    )
+
+    plan = factory_for(installed, config=path).plan()
+
+    assert plan.problems == []
+    assert plan.serve == ["v1", "v2"]
+    assert plan.rows == {
+        "v1": {"core": "v1", "alpha": "v1", "beta": "v1"},  # shipped, broker and datafeed skipped
+        "v2": {"core": "v1", "alpha": "v1", "beta": "v1"},  # yours; core and beta get their default
+    }
+    assert plan.row_sources == {"v1": DEFAULT_SOURCE, "v2": str(path)}
+
+
+def test_your_row_replaces_the_shipped_row_whole_and_is_checked_strictly(
+    installed: Installed, config_file: ConfigFile
+) -> None:
+    # The shipped v2 names broker = "v2", which is not installed here. Merged key by key, your v2
+    # would still name it, now as yours, and fail; replaced whole, it names what you wrote.
+    path = config_file(
+        """
+        [matrix.v2]
+        core = "v1"
+        alpha = "v2"
+        """
+    )
+
+    plan = factory_for(installed, config=path).plan()
+
+    assert plan.problems == []
+    assert plan.rows["v2"] == {"core": "v1", "alpha": "v2", "beta": "v1"}
+
+    strict = config_file('[matrix.v2]\nbroker = "v2"\n', name="strict.toml")
+    (problem,) = factory_for(installed, config=strict).plan().problems
+    assert problem.code == "module-not-installed"
+    assert f"[matrix.v2] in {strict}" in problem.message
+    assert "[matrix.v1]" not in problem.message  # the shipped v1 names broker too, leniently
+
+
+def test_serve_selects_rows_of_the_merged_matrix(installed: Installed, config_file: ConfigFile) -> None:
+    path = config_file(
+        """
+        serve = ["v3"]
+        [matrix.v3]
+        alpha = "v2"
+        """
+    )
+
+    plan = factory_for(installed, config=path).plan()
+
+    assert plan.problems == []
+    assert plan.rows == {"v3": {"core": "v1", "alpha": "v2", "beta": "v1"}}
+    # Every row is still known, with where it came from, served or not.
+    assert plan.row_sources == {"v1": DEFAULT_SOURCE, "v2": DEFAULT_SOURCE, "v3": str(path)}
+    assert factory_for(installed, {"GLOBAL_VERSION": "v1"}, config=path).plan().rows.keys() == {"v1"}
 
 
 def test_module_versions_naming_an_uninstalled_module(installed: Installed) -> None:
@@ -239,8 +303,9 @@ def test_valid_module_settings_reach_the_plan(installed: Installed) -> None:
     plan = factory_for(installed, {"TRADING_MODULES__ALPHA__LIMIT": "3"}).plan()
 
     assert plan.problems == []
-    assert plan.module_settings["alpha"] == {"limit": "3"}
-    assert plan.module_settings["beta"] == {}
+    # Validated once, here: the module gets these objects as they are.
+    assert plan.module_settings["alpha"] == AlphaSettings(limit=3)
+    assert plan.module_settings["beta"] == NoSettings()
 
 
 def test_settings_for_a_module_with_no_settings_are_refused(installed: Installed) -> None:
@@ -372,12 +437,17 @@ def test_a_v3_row_serves_v3_when_it_is_installed(config_file: ConfigFile) -> Non
     plan = factory_for(Installed.from_apis([CoreApi, AlphaV1, AlphaV2, AlphaV3]), config=path).plan()
 
     assert plan.problems == []
-    assert plan.rows == {"v1": {"core": "v1", "alpha": "v1"}, "v3": {"core": "v1", "alpha": "v3"}}
+    assert plan.rows == {
+        "v1": {"core": "v1", "alpha": "v1"},
+        "v2": {"core": "v1", "alpha": "v2"},  # the shipped row, its uninstalled broker and datafeed skipped
+        "v3": {"core": "v1", "alpha": "v3"},
+    }
 
 
 def test_a_row_without_core_when_core_is_not_installed(config_file: ConfigFile) -> None:
     path = config_file(
         """
+        serve = ["v1"]
         [matrix.v1]
         alpha = "v1"
         """

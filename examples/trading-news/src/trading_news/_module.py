@@ -20,13 +20,11 @@ class NewsSettings(BaseModel):
     max_results: int = Field(50, ge=1, le=1000, description="Most headlines one listing returns.")
 
 
-class NewsModule(Module):
+class NewsModule(Module[NewsSettings]):
     """Market headlines by symbol."""
 
     name = "news"
     description = "Market headlines by symbol."
-    Settings = NewsSettings
-    settings: NewsSettings  # what Module.__init__ validates the table into, given Settings above
 
     def __init__(self, context: ModuleContext | None = None) -> None:
         super().__init__(context)

@@ -16,7 +16,7 @@ from ._service import BrokerService, Clock
 from ._settings import BrokerSettings
 
 
-class BrokerModule(Module):
+class BrokerModule(Module[BrokerSettings]):
     """Orders over a paper broker. API v1 acts on ``default_account``; API v2 on the account of
     the caller's bearer token.
 
@@ -26,7 +26,6 @@ class BrokerModule(Module):
 
     name = "broker"
     description = "Orders over a paper broker: place, list, modify and cancel, filled against a price source."
-    Settings = BrokerSettings
 
     def __init__(
         self,
@@ -36,7 +35,7 @@ class BrokerModule(Module):
         clock: Clock | None = None,
     ) -> None:
         super().__init__(context)
-        settings = self.broker_settings
+        settings = self.settings
         # Nothing touches the database here: the host builds modules to check a configuration
         # too, and the database is opened (and migrated) in the lifespan.
         self.service = BrokerService(
@@ -52,19 +51,18 @@ class BrokerModule(Module):
 
     @property
     def broker_settings(self) -> BrokerSettings:
-        """The validated ``[modules.broker]`` table."""
-        assert isinstance(self.settings, BrokerSettings)
+        """The validated ``[modules.broker]`` table: :attr:`settings`, under the name the API versions use."""
         return self.settings
 
     @property
     def default_account(self) -> str:
         """The account broker API v1 acts on."""
-        return self.broker_settings.default_account
+        return self.settings.default_account
 
     @property
     def stream_limits(self) -> StreamLimits:
         """The per-client bounds of the broker's stream endpoints, from the settings."""
-        settings = self.broker_settings
+        settings = self.settings
         return StreamLimits(queue_size=settings.stream_queue_size, max_dropped=settings.stream_max_dropped)
 
     @asynccontextmanager

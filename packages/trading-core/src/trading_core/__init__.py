@@ -7,11 +7,13 @@ plus one :class:`ModuleApi` subclass per API major version, each registered as a
 
 from ._contract import (
     ENTRY_POINT_GROUP,
+    HealthCheck,
     Lifecycle,
     Module,
     ModuleApi,
     ModuleContext,
     MountedVersion,
+    NoSettings,
     Platform,
     Status,
     check_api_class,
@@ -22,11 +24,13 @@ from ._version import __version__
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "HealthCheck",
     "Lifecycle",
     "Module",
     "ModuleApi",
     "ModuleContext",
     "MountedVersion",
+    "NoSettings",
     "Platform",
     "Status",
     "__version__",

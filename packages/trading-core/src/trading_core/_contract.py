@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, ClassVar, Literal, TypeVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast, get_args, get_origin
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
@@ -38,6 +40,16 @@ class NoSettings(BaseModel):
     """Settings of a module that takes none: any key given is a mistake, so it is refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+if TYPE_CHECKING:
+    # Only the type checker reads the default (its typeshed has typing_extensions): a plugin that
+    # subclasses plain ``Module`` keeps ``settings: BaseModel``, as before the parameter existed.
+    from typing_extensions import TypeVar as _TypeVarWithDefault
+
+    SettingsT = _TypeVarWithDefault("SettingsT", bound=BaseModel, default=BaseModel, covariant=True)
+else:
+    SettingsT = TypeVar("SettingsT", bound=BaseModel, covariant=True)
 
 
 Status = Literal["stable", "deprecated", "sunset"]
@@ -90,39 +102,121 @@ class MountedVersion:
         return self.lifecycle.status_at(now) if self.lifecycle is not None else self.status
 
 
+HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+"""A module's health check: awaited with no argument, it returns the module's report."""
+
+
+@dataclass(frozen=True)
+class _ModuleHealth:
+    """What the deprecated ``Platform.modules`` gives for a module: its name and health check."""
+
+    name: str
+    health: HealthCheck
+
+
 @dataclass
 class Platform:
-    """What the host tells modules about the composed platform. Filled in before start-up."""
+    """What the host tells modules about the composed platform. Filled in before start-up.
+
+    It describes the composition; it never hands out another module's instance, since no module
+    may use another's service.
+    """
 
     mounted: list[MountedVersion] = field(default_factory=list)
-    modules: dict[str, Module] = field(default_factory=dict)
+    health: Mapping[str, HealthCheck] = field(default_factory=lambda: MappingProxyType({}))
+    """Every served module's health check by module name, read-only: what the core module reports
+    at ``/health``. The host keeps the mapping and fills it as it builds the modules."""
     clock: Callable[[], float] = time.time
     """The platform's time in Unix seconds; the host may set it ahead for staging and tests."""
+
+    @property
+    def modules(self) -> Mapping[str, Any]:
+        """Deprecated: use :attr:`health`. Each module's ``name`` and ``health()``, read-only
+        (before trading-core 1.2 it was the module instances). Removed in trading-core 2.0."""
+        warnings.warn(
+            "Platform.modules is deprecated and will be removed in trading-core 2.0: a module may not reach "
+            "another module's instance, so it now gives only each module's name and health(); "
+            "use Platform.health (module name -> health check)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return MappingProxyType({name: _ModuleHealth(name, check) for name, check in self.health.items()})
 
 
 @dataclass(frozen=True)
 class ModuleContext:
-    """What a module is constructed with: its own settings table and the platform it runs in."""
+    """What a module is constructed with: its settings and the platform it runs in.
 
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    ``settings`` is either the module's validated settings object (the host validates each
+    ``[modules.<name>]`` table once, when it checks the configuration, and passes the result) or
+    a raw table that :class:`Module` validates (tests, and modules built by hand).
+    """
+
+    settings: BaseModel | Mapping[str, Any] = field(default_factory=dict)
     platform: Platform = field(default_factory=Platform)
 
 
-class Module:
+def _settings_parameter(cls: type) -> type[BaseModel] | None:
+    """The settings model ``cls`` names as its type parameter (``Module[BrokerSettings]``), if any."""
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        origin = get_origin(base)
+        if not (isinstance(origin, type) and issubclass(origin, Module)):
+            continue
+        (argument,) = get_args(base) or (None,)
+        if isinstance(argument, TypeVar):  # a generic subclass: its own subclasses name the model
+            return None
+        if not (isinstance(argument, type) and issubclass(argument, BaseModel)):
+            raise TypeError(
+                f"{cls.__qualname__}: the type parameter of Module must be a pydantic BaseModel subclass "
+                f"(the settings model itself, not a string), got {argument!r}"
+            )
+        return argument
+    return None
+
+
+class Module(Generic[SettingsT]):
     """A module: one instance per process, shared by every API version mounted in it.
 
-    Subclasses set ``name``, optionally ``Settings`` (a pydantic model validated from the
-    module's ``[modules.<name>]`` config table before anything is served), build their shared
-    service in ``__init__`` and open or close resources in ``lifespan``.
+    Subclasses set ``name``, name their settings model (a pydantic model validated from the
+    module's ``[modules.<name>]`` config table before anything is served) as the type parameter,
+    ``class BrokerModule(Module[BrokerSettings])``, which makes ``self.settings`` a
+    ``BrokerSettings`` for the type checker too; build their shared service in ``__init__``; and
+    open or close resources in ``lifespan``. A module without settings subclasses ``Module`` and
+    refuses any key. The older form, a ``Settings = BrokerSettings`` class attribute, still works.
     """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
     Settings: ClassVar[type[BaseModel]] = NoSettings
+    """The settings model: the type parameter when the class names one, else as set (or inherited)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = _settings_parameter(cls)
+        if declared is None:
+            return
+        own = cls.__dict__.get("Settings")
+        if own is None:
+            cls.Settings = declared
+        elif not (isinstance(own, type) and issubclass(own, declared)):
+            raise TypeError(
+                f"{cls.__qualname__} is Module[{declared.__name__}] but sets Settings = {own!r}: "
+                "name the settings model once, as the type parameter"
+            )
 
     def __init__(self, context: ModuleContext | None = None) -> None:
         self.context = context if context is not None else ModuleContext()
-        self.settings: BaseModel = self.Settings.model_validate(dict(self.context.settings))
+        given = self.context.settings
+        if isinstance(given, BaseModel):
+            if not isinstance(given, self.Settings):
+                raise TypeError(
+                    f"{type(self).__qualname__} takes {self.Settings.__name__} settings, got {type(given).__name__}"
+                )
+            settings = given
+        else:
+            settings = self.Settings.model_validate(dict(given))
+        self.settings: SettingsT = cast(SettingsT, settings)
+        """The validated ``[modules.<name>]`` table, an instance of :attr:`Settings`."""
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:

@@ -17,7 +17,7 @@ from ._settings import DatafeedSettings
 from ._simulated import SimulatedMarket
 
 
-class DatafeedModule(Module):
+class DatafeedModule(Module[DatafeedSettings]):
     """Bars, symbols and quotes for charts: the simulated market, or the CSV files of ``csv_dir``
     (read at start-up, in the lifespan).
 
@@ -27,7 +27,6 @@ class DatafeedModule(Module):
 
     name = "datafeed"
     description = "Market data for charts, compatible with TradingView's UDF protocol."
-    Settings = DatafeedSettings
 
     def __init__(
         self,
@@ -37,7 +36,7 @@ class DatafeedModule(Module):
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(context)
-        settings = self.datafeed_settings
+        settings = self.settings
         if market is None:
             market = CsvMarket(settings.csv_dir) if settings.csv_dir is not None else SimulatedMarket()
         self.service = DatafeedService(market, clock=clock, max_bars=settings.max_bars)
@@ -46,8 +45,7 @@ class DatafeedModule(Module):
 
     @property
     def datafeed_settings(self) -> DatafeedSettings:
-        """The validated ``[modules.datafeed]`` table."""
-        assert isinstance(self.settings, DatafeedSettings)
+        """The validated ``[modules.datafeed]`` table: :attr:`settings`, under the name the API versions use."""
         return self.settings
 
     @asynccontextmanager

@@ -3,22 +3,22 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .._contract import Module
+from .._contract import HealthCheck, Module, NoSettings
 
 # A load balancer polls /health; one hung module must not hang the answer for all.
 HEALTH_TIMEOUT = 5.0
 
 
-class CoreModule(Module):
+class CoreModule(Module[NoSettings]):
     name = "core"
     description = "Platform health and the module versions this deployment serves."
 
     async def module_health(self) -> dict[str, dict[str, Any]]:
         """Each module's own health report, gathered concurrently; a failing check counts as down."""
-        modules = {name: m for name, m in self.context.platform.modules.items() if m is not self}
+        checks = {name: check for name, check in self.context.platform.health.items() if name != self.name}
 
-        async def check(module: Module) -> dict[str, Any]:
-            task = asyncio.ensure_future(module.health())
+        async def check(health: HealthCheck) -> dict[str, Any]:
+            task = asyncio.ensure_future(health())
             done, _ = await asyncio.wait({task}, timeout=HEALTH_TIMEOUT)
             if not done:
                 task.cancel()
@@ -28,5 +28,5 @@ class CoreModule(Module):
             except Exception as exc:  # a module's health check must not take the core down
                 return {"status": "down", "error": f"{type(exc).__name__}: {exc}"}
 
-        reports = await asyncio.gather(*(check(m) for m in modules.values()))
-        return dict(zip(modules, reports, strict=True))
+        reports = await asyncio.gather(*(check(health) for health in checks.values()))
+        return dict(zip(checks, reports, strict=True))

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .._contract import _MODULE_NAME, Module, ModuleApi, ModuleContext, MountedVersion, Platform, parse_version
+from .._contract import (
+    _MODULE_NAME,
+    HealthCheck,
+    Module,
+    ModuleApi,
+    ModuleContext,
+    MountedVersion,
+    Platform,
+    parse_version,
+)
 from ._routes import check_openapi, check_routes
 from ._session import check_session
 
@@ -50,7 +60,8 @@ def _build(api_cls: type[ModuleApi], settings: Mapping[str, Any]) -> tuple[Modul
     """Construct the module as the host does (one instance, registered in the platform) and its router."""
     module_cls = api_cls.module
     name = module_cls.__name__
-    platform = Platform()
+    health: dict[str, HealthCheck] = {}
+    platform = Platform(health=MappingProxyType(health))
     context = ModuleContext(settings=dict(settings), platform=platform)
     try:
         module = module_cls(context)
@@ -59,7 +70,7 @@ def _build(api_cls: type[ModuleApi], settings: Mapping[str, Any]) -> tuple[Modul
         return None, None, [f"{name} rejected the settings {dict(settings)!r}: {errors}"]
     except Exception as exc:  # a constructor that raises would stop the host before it serves anything
         return None, None, [f"{name}(ModuleContext(...)) raised {type(exc).__name__}: {exc}"]
-    platform.modules[module_cls.name] = module
+    health[module_cls.name] = module.health
     platform.mounted.append(
         MountedVersion(module_cls.name, api_cls.version, "(conformance kit)", "0", (api_cls.version,))
     )

@@ -49,7 +49,12 @@ def parse_document(text: str, *, label: str = "document") -> dict[str, Any]:
     try:
         data = json.loads(text)
     except ValueError:
-        import yaml  # only for the documents that are not JSON: it adds to every command's start-up
+        try:
+            import yaml  # only for the documents that are not JSON: it adds to every command's start-up
+        except ImportError:
+            raise DocumentError(
+                f"{label} is not JSON, and reading YAML needs PyYAML: pip install 'trading-host[contracts]'"
+            ) from None
 
         try:
             # YAML is a superset of JSON: a document that is neither gets YAML's (better) message.

@@ -118,6 +118,10 @@ class LoadedConfig:
     def is_default(self, key: str) -> bool:
         return self.source(key) == DEFAULT_SOURCE
 
+    def row_sources(self) -> dict[str, str]:
+        """Where each row of the merged matrix came from, by global version, in matrix order."""
+        return {row: self.source(f"matrix.{row}") for row in self.config.matrix}
+
 
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
@@ -180,10 +184,19 @@ def _merge_lifecycle(base: dict[str, Any], sources: dict[str, str], layer: Mappi
 
 
 def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, Any], label: str) -> None:
-    """A key of a later layer replaces the earlier one, except ``modules``, merged per module and
-    key, and ``lifecycle``, merged per module version."""
+    """A key of a later layer replaces the earlier one, except ``matrix``, merged per row (a row
+    replaces the row of the same name as a whole), ``modules``, merged per module and key, and
+    ``lifecycle``, merged per module version."""
     for key, value in layer.items():
-        if key == "lifecycle" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
+        if key == "matrix" and isinstance(value, Mapping):
+            # A user's [matrix.v2] must not drop the shipped v1 row: `serve` selects the rows served.
+            rows = base.get(key)
+            if not isinstance(rows, dict):
+                rows = base[key] = {}
+            for row, table in value.items():
+                rows[row] = table
+                sources[f"matrix.{row}"] = label
+        elif key == "lifecycle" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
             _merge_lifecycle(base[key], sources, value, label)
         elif key == "modules" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
             for module, table in value.items():

@@ -6,10 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
-from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from trading_core import (
     ENTRY_POINT_GROUP,
@@ -24,7 +23,7 @@ from trading_core import (
 from .._caller import CallerKey
 from .._problems import ConfigError, Problem
 from ._clock import Clock
-from ._config import LoadedConfig, MetricsConfig, RolloutConfig, ServerConfig
+from ._config import ARGS_SOURCE, DEFAULT_SOURCE, LoadedConfig, MetricsConfig, RolloutConfig, ServerConfig
 from ._discovery import Installed, Provider
 from ._lifecycle import check_guides, resolve_lifecycles
 
@@ -52,11 +51,16 @@ class Plan:
     api_prefix: str = "/api"
     serve: list[str] = field(default_factory=list)
     rows: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Global version -> module -> module version (monolith mode)."""
+    """Global version -> module -> module version (monolith mode): the rows ``serve`` selects."""
+    row_sources: dict[str, str] = field(default_factory=dict)
+    """Every row of the configured matrix, served or not, -> where it came from (the shipped
+    default, the user's file...): rows merge by name across layers (monolith mode)."""
     standalone: tuple[str, str] | None = None
     """(module, version) served alone under ``/{version}`` (standalone mode)."""
     versions: dict[tuple[str, str], ResolvedVersion] = field(default_factory=dict)
-    module_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    module_settings: dict[str, BaseModel] = field(default_factory=dict)
+    """Module -> its settings, validated once (here, by the module's ``Settings`` model) and given
+    as they are to the module instance."""
     lifecycles: dict[tuple[str, str], Lifecycle] = field(default_factory=dict)
     """The lifecycle of every installed (module, version) the configuration deprecates."""
     after_sunset: str = "gone"
@@ -258,8 +262,11 @@ class _Resolver:
             self.problem(
                 "nothing-to-serve", "no global version is served: the matrix is empty", "add a [matrix.v1] table"
             )
-        matrix_is_default = self.loaded.is_default("matrix")
-        missing: dict[str, list[str]] = {}
+        # Rows merge by name across layers, so each row has its own source: a row of the shipped
+        # default skips modules that are not installed, a row of the user's is checked strictly.
+        row_sources = self.loaded.row_sources()
+        self.plan.row_sources = row_sources
+        missing: dict[str, dict[str, list[str]]] = {}  # module -> where it is named -> by what
         for global_version in dict.fromkeys(serve):
             if not _GLOBAL_VERSION.match(global_version):
                 self.problem(
@@ -279,21 +286,22 @@ class _Resolver:
                 )
                 continue
             self.plan.serve.append(global_version)
+            row_source = row_sources[global_version]
             resolved: dict[str, str] = {}
             for module, version in {**row, **self.module_versions}.items():
                 explicit = module in self.module_versions
                 if module not in self.available:
                     if explicit:
-                        missing.setdefault(module, []).append("module_versions")
-                    elif not matrix_is_default:
-                        missing.setdefault(module, []).append(global_version)
+                        missing.setdefault(module, {}).setdefault(ARGS_SOURCE, []).append("module_versions")
+                    elif row_source != DEFAULT_SOURCE:
+                        missing.setdefault(module, {}).setdefault(row_source, []).append(f"[matrix.{global_version}]")
                     continue
                 if module not in enabled:
                     continue
                 where = (
                     f"module_versions {{'{module}': '{version}'}}"
                     if explicit
-                    else f"[matrix.{global_version}] {module} = '{version}' (in {self.loaded.source('matrix')})"
+                    else f"[matrix.{global_version}] {module} = '{version}' (in {row_source})"
                 )
                 if self.check_version(module, version, where):
                     resolved[module] = version
@@ -307,12 +315,11 @@ class _Resolver:
             self.plan.rows[global_version] = ordered
             for module, version in ordered.items():
                 self.add(module, version)
-        for module, rows in missing.items():
-            rows = list(dict.fromkeys(rows))
+        for module, places in missing.items():
+            named = "; ".join(f"{', '.join(dict.fromkeys(what))} in {where}" for where, what in places.items())
             self.problem(
                 "module-not-installed",
-                f"the matrix in {self.loaded.source('matrix')} names module '{module}' (in {', '.join(rows)}), "
-                "which is not installed",
+                f"module '{module}' is named by {named}, but it is not installed",
                 f"{_install_hint(module)}, or remove '{module}' from those rows",
             )
 
@@ -400,7 +407,7 @@ class _Resolver:
             except KeyError:
                 continue
             try:
-                cls.Settings.model_validate(table)
+                self.plan.module_settings[module] = cls.Settings.model_validate(table)
             except ValidationError as exc:
                 where = self.loaded.source(f"modules.{module}")
                 for error in exc.errors():
@@ -410,7 +417,6 @@ class _Resolver:
                         f"[modules.{module}] {loc} in {where}: {error['msg']}",
                         f"correct [modules.{module}] {loc}",
                     )
-            self.plan.module_settings[module] = dict(table)
 
     def check_lifecycles(self, load: bool) -> None:
         plan = self.plan

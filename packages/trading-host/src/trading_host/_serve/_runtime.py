@@ -6,9 +6,20 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
-from trading_core import Module, ModuleApi, ModuleContext, MountedVersion, Platform
+from pydantic import BaseModel
+
+from trading_core import HealthCheck, Module, ModuleApi, ModuleContext, MountedVersion, Platform
+
+
+def _health_check(module: Module) -> HealthCheck:
+    # Not the bound method: its __self__ would hand every module the others' instances.
+    async def health() -> dict[str, Any]:
+        return await module.health()
+
+    return health
 
 
 class Runtime:
@@ -20,22 +31,33 @@ class Runtime:
     """
 
     def __init__(self) -> None:
-        self.platform = Platform()
+        self._modules: dict[str, Module] = {}
+        self._health: dict[str, HealthCheck] = {}
+        # Modules see the health checks through a read-only view; only the runtime adds to them.
+        self.platform = Platform(health=MappingProxyType(self._health))
         self._apis: dict[tuple[str, str], ModuleApi] = {}
         self._users = 0
         self._stack: AsyncExitStack | None = None
         self._lock = asyncio.Lock()
 
-    def module(self, cls: type[Module], settings: Mapping[str, Any]) -> Module:
-        existing = self.platform.modules.get(cls.name)
+    @property
+    def modules(self) -> Mapping[str, Module]:
+        """The module instances built so far, by name (read-only)."""
+        return MappingProxyType(self._modules)
+
+    def module(self, cls: type[Module], settings: BaseModel | Mapping[str, Any]) -> Module:
+        """The one instance of ``cls``, built on first use with ``settings``: the validated
+        settings object of a plan (``Plan.module_settings``), or a raw table the module validates."""
+        existing = self._modules.get(cls.name)
         if existing is None:
-            existing = cls(ModuleContext(settings=dict(settings), platform=self.platform))
-            self.platform.modules[cls.name] = existing
+            existing = cls(ModuleContext(settings=settings, platform=self.platform))
+            self._modules[cls.name] = existing
+            self._health[cls.name] = _health_check(existing)
         elif type(existing) is not cls:
             raise RuntimeError(f"module '{cls.name}' is already served by {type(existing).__qualname__}")
         return existing
 
-    def api(self, api_cls: type[ModuleApi], settings: Mapping[str, Any]) -> ModuleApi:
+    def api(self, api_cls: type[ModuleApi], settings: BaseModel | Mapping[str, Any]) -> ModuleApi:
         key = (api_cls.module.name, api_cls.version)
         api = self._apis.get(key)
         if api is None:
@@ -63,7 +85,7 @@ class Runtime:
                 try:
                     # Modules are created in the order a plan lists them, which in standalone mode
                     # puts core last; sort so that core starts first and stops last either way.
-                    for module in sorted(self.platform.modules.values(), key=lambda m: m.name != "core"):
+                    for module in sorted(self._modules.values(), key=lambda m: m.name != "core"):
                         await stack.enter_async_context(module.lifespan())
                 except BaseException:
                     await stack.aclose()
