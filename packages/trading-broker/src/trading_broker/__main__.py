@@ -1,4 +1,4 @@
-"""``python -m trading_broker``: the ``trading-broker`` command."""
+"""``python -m trading_broker``: like ``trading-broker``, an alias of ``trading-host broker``."""
 
 from ._cli import main
 

@@ -1,7 +1,9 @@
-"""The ``trading-broker`` command: API keys of broker API v2, and the broker's database schema.
+"""The broker's commands: API keys of broker API v2, and the broker's database schema.
 
-It works on the database the server uses (see :mod:`trading_broker._locate`), so a key created
-here is accepted by a running server at once, and a revoked one refused at once.
+They run inside the host, ``trading-host broker keys create alice`` (registered in the
+``trading_api.commands`` group), on the module the host builds from the server's own
+configuration, so a key created here is accepted by a running server at once, and a revoked one
+refused at once. ``trading-broker`` is an alias of ``trading-host broker``.
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.exc import DBAPIError, OperationalError
+
+from trading_core import CommandContext, run_host_command
 
 from . import _keys, _migrate
 from ._auth import StoredKey
 from ._database import create_engine, describe, normalize_url
 from ._errors import UnknownApiKey
-from ._locate import ENV_NAME, Located, LocateError, locate
+from ._module import BrokerModule
 from ._store import BrokerStore
 
 T = TypeVar("T")
@@ -39,35 +44,49 @@ DatabaseOption = Annotated[
     str | None,
     typer.Option(
         "--database-url",
-        help=f"The broker's database (default: ${ENV_NAME}, else [modules.broker] database_url of the config file, "
-        "else sqlite+aiosqlite:///./trading-broker.db).",
+        help="Use this database instead of the configured one (the broker's database_url setting, "
+        "from the config file or $TRADING_MODULES__BROKER__DATABASE_URL).",
     ),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="The server's TOML config file (default: $TRADING_CONFIG or ./trading.toml)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
-def _located(database_url: str | None, config: Path | None) -> Located:
+@dataclass(frozen=True)
+class Database:
+    """The broker's database a command works on, and where its URL came from."""
+
+    url: str
+    source: str
+    store: BrokerStore
+
+
+def _database(ctx: typer.Context, database_url: str | None) -> Database:
+    """``--database-url``, else the database of the module the host built from the configuration."""
+    if database_url is not None:
+        try:
+            normalize_url(database_url)
+        except ValueError as exc:
+            _fail(f"--database-url: {exc}", 2)
+        return Database(database_url, "--database-url", BrokerStore(database_url))
     try:
-        return locate(database_url, config)
-    except LocateError as exc:
+        context = CommandContext.of(ctx)
+    except RuntimeError as exc:
         _fail(str(exc), 2)
-        raise AssertionError("unreachable") from exc
+    module = context.module(BrokerModule)
+    source = context.setting_source("database_url") or "the default"
+    return Database(module.broker_settings.database_url, source, module.service.store)
 
 
-def _run(located: Located, work: Callable[[BrokerStore], Awaitable[T]]) -> T:
+def _run(database: Database, work: Callable[[BrokerStore], Awaitable[T]]) -> T:
     """Open the database (migrating it if needed), run ``work``, close it; errors become messages."""
 
     async def main() -> T:
-        store = BrokerStore(located.url)
+        store = database.store
         await store.open()
         try:
             return await work(store)
@@ -79,9 +98,8 @@ def _run(located: Located, work: Callable[[BrokerStore], Awaitable[T]]) -> T:
     except UnknownApiKey as exc:
         _fail(str(exc))
     except (OSError, OperationalError, DBAPIError) as exc:
-        where = describe(normalize_url(located.url))
-        _fail(f"cannot use the database {where} (from {located.source}): {exc}")
-    raise AssertionError("unreachable")
+        where = describe(normalize_url(database.url))
+        _fail(f"cannot use the database {where} (from {database.source}): {exc}")
 
 
 def _key_json(key: StoredKey) -> dict[str, Any]:
@@ -101,18 +119,18 @@ def _now() -> datetime:
 
 @keys_cli.command("create")
 def create(
+    ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="The account the key acts for.")],
     label: Annotated[str | None, typer.Option(help="A note to tell keys apart, e.g. who holds it.")] = None,
     database_url: DatabaseOption = None,
-    config: ConfigOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Create a key and print its token once: only the token's hash is stored."""
     if not account.strip() or len(account.strip()) > 128:
         _fail("the account must be 1 to 128 characters", 2)
-    located = _located(database_url, config)
-    key, token = _run(located, lambda store: _keys.create_key(store, account, now=_now(), label=label))
-    where = describe(normalize_url(located.url))
+    database = _database(ctx, database_url)
+    key, token = _run(database, lambda store: _keys.create_key(store, account, now=_now(), label=label))
+    where = describe(normalize_url(database.url))
     if json_output:
         typer.echo(json.dumps({**_key_json(key), "token": token, "database": where}))
         return
@@ -126,14 +144,14 @@ def create(
 
 @keys_cli.command("list")
 def list_(
+    ctx: typer.Context,
     account: Annotated[str | None, typer.Option(help="Only the keys of this account.")] = None,
     database_url: DatabaseOption = None,
-    config: ConfigOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """List the keys (never their tokens), oldest first."""
-    located = _located(database_url, config)
-    found = _run(located, lambda store: _keys.list_keys(store, account))
+    database = _database(ctx, database_url)
+    found = _run(database, lambda store: _keys.list_keys(store, account))
     if json_output:
         typer.echo(json.dumps([_key_json(k) for k in found]))
         return
@@ -149,14 +167,14 @@ def list_(
 
 @keys_cli.command("revoke")
 def revoke(
+    ctx: typer.Context,
     key_id: Annotated[str, typer.Argument(help="The key's id, as `keys list` shows it.")],
     database_url: DatabaseOption = None,
-    config: ConfigOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Revoke a key: its token is refused (401) from now on."""
-    located = _located(database_url, config)
-    key = _run(located, lambda store: _keys.revoke_key(store, key_id, now=_now()))
+    database = _database(ctx, database_url)
+    key = _run(database, lambda store: _keys.revoke_key(store, key_id, now=_now()))
     if json_output:
         typer.echo(json.dumps(_key_json(key)))
         return
@@ -164,23 +182,23 @@ def revoke(
 
 
 @db_cli.command("upgrade")
-def upgrade(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+def upgrade(ctx: typer.Context, database_url: DatabaseOption = None) -> None:
     """Bring the schema to this release's revision (the server also does it when it starts)."""
-    located = _located(database_url, config)
+    database = _database(ctx, database_url)
 
     async def nothing(_: BrokerStore) -> None:
         return None
 
-    _run(located, nothing)
-    typer.echo(f"{describe(normalize_url(located.url))} is at schema revision {_migrate.head()}.")
+    _run(database, nothing)
+    typer.echo(f"{describe(normalize_url(database.url))} is at schema revision {_migrate.head()}.")
 
 
 @db_cli.command("info")
-def info(database_url: DatabaseOption = None, config: ConfigOption = None, json_output: JsonOption = False) -> None:
+def info(ctx: typer.Context, database_url: DatabaseOption = None, json_output: JsonOption = False) -> None:
     """Show which database the command (and a server started here) uses, and its schema revision."""
-    located = _located(database_url, config)
+    database = _database(ctx, database_url)
 
-    url = normalize_url(located.url)
+    url = normalize_url(database.url)
     missing = url.get_backend_name() == "sqlite" and not Path(url.database or "").exists()
 
     async def revision() -> str | None:
@@ -197,8 +215,8 @@ def info(database_url: DatabaseOption = None, config: ConfigOption = None, json_
     except (OSError, OperationalError, DBAPIError) as exc:
         _fail(f"cannot read the database: {exc}")
     facts = {
-        "database": describe(normalize_url(located.url)),
-        "source": located.source,
+        "database": describe(normalize_url(database.url)),
+        "source": database.source,
         "revision": current,
         "head": _migrate.head(),
     }
@@ -210,5 +228,5 @@ def info(database_url: DatabaseOption = None, config: ConfigOption = None, json_
 
 
 def main() -> None:
-    """The console script's entry point."""
-    cli()
+    """``trading-broker``: an alias of ``trading-host broker``."""
+    run_host_command("broker")

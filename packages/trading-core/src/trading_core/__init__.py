@@ -2,9 +2,12 @@
 
 A module is a :class:`Module` subclass (one instance per process, holding the shared service)
 plus one :class:`ModuleApi` subclass per API major version, each registered as an entry point
-``<module>.v<N>`` in the ``trading_api.modules`` group.
+``<module>.v<N>`` in the ``trading_api.modules`` group. A module may also add commands to
+``trading-host`` (an entry point in the ``trading_api.commands`` group, given a
+:class:`CommandContext`).
 """
 
+from ._commands import COMMANDS_ENTRY_POINT_GROUP, HOST_COMMAND, CommandContext, run_host_command
 from ._contract import (
     ENTRY_POINT_GROUP,
     HealthCheck,
@@ -23,7 +26,10 @@ from ._contract import (
 from ._version import __version__
 
 __all__ = [
+    "COMMANDS_ENTRY_POINT_GROUP",
     "ENTRY_POINT_GROUP",
+    "HOST_COMMAND",
+    "CommandContext",
     "HealthCheck",
     "Lifecycle",
     "Module",
@@ -37,4 +43,5 @@ __all__ = [
     "check_api_class",
     "midnight_utc",
     "parse_version",
+    "run_host_command",
 ]

@@ -183,6 +183,13 @@ def _merge_lifecycle(base: dict[str, Any], sources: dict[str, str], layer: Mappi
             sources[f"lifecycle.{module}.{version}"] = label
 
 
+def _record_settings(sources: dict[str, str], module: str, table: object, label: str) -> None:
+    """Where each key of a module's settings table came from, as ``modules.<module>.<key>``: a
+    table is merged key by key, so its own source names only the last layer that touched it."""
+    if isinstance(table, Mapping):
+        sources.update({f"modules.{module}.{key}": label for key in table})
+
+
 def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, Any], label: str) -> None:
     """A key of a later layer replaces the earlier one, except ``matrix``, merged per row (a row
     replaces the row of the same name as a whole), ``modules``, merged per module and key, and
@@ -206,10 +213,13 @@ def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, An
                 else:
                     base[key][module] = table
                 sources[f"modules.{module}"] = label
+                _record_settings(sources, module, table, label)
         else:
             base[key] = value
             if key == "modules" and isinstance(value, Mapping):
                 sources.update({f"modules.{m}": label for m in value})
+                for module, table in value.items():
+                    _record_settings(sources, module, table, label)
             if key == "lifecycle" and isinstance(value, Mapping):
                 for module, versions in value.items():
                     sources[f"lifecycle.{module}"] = label
