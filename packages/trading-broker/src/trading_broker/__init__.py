@@ -12,6 +12,7 @@ from ._database import DEFAULT_DATABASE_URL
 from ._errors import (
     BrokerError,
     ConcurrentModification,
+    DatabaseUnavailable,
     IdempotencyKeyReused,
     InvalidOrder,
     OrderNotFound,
@@ -58,6 +59,7 @@ __all__ = [
     "BrokerSettings",
     "BrokerStore",
     "ConcurrentModification",
+    "DatabaseUnavailable",
     "EventHub",
     "EventKind",
     "Execution",

@@ -69,3 +69,17 @@ class UnknownApiKey(BrokerError):
     def __init__(self, key_id: str) -> None:
         super().__init__(f"no API key with id {key_id!r}; `trading-broker keys list` shows the keys")
         self.key_id = key_id
+
+
+class DatabaseUnavailable(BrokerError):
+    """The database cannot serve the request now: unreachable, refusing connections, or its tables
+    are gone. Nothing was done; the same request may be retried after ``retry_after`` seconds.
+
+    The message is meant for any client: it never carries the driver's error or the database's
+    name (the server log has those).
+    """
+
+    def __init__(self, message: str, *, retry_after: int = 1, schema_missing: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.schema_missing = schema_missing

@@ -12,12 +12,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ._database import WRITE_OPTION
-from ._tables import VERSION_TABLE
+from ._tables import VERSION_TABLE, metadata
 
 SCRIPT_LOCATION = "trading_broker:_migrations"
 # Any constant shared by every broker process; "trbroker" in ASCII.
@@ -76,3 +76,10 @@ async def current(engine: AsyncEngine) -> str | None:
     """The database's schema revision, ``None`` for a database the broker has never used."""
     async with engine.connect() as connection:
         return await connection.run_sync(_current)
+
+
+async def missing_tables(engine: AsyncEngine) -> list[str]:
+    """The broker's tables the database lacks (none once it is migrated)."""
+    async with engine.connect() as connection:
+        present = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    return sorted(set(metadata.tables) - present)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,10 +11,13 @@ from typing import Any
 from trading_core import Module, ModuleContext
 from trading_core.streams import StreamHub, StreamLimits
 
+from ._errors import DatabaseUnavailable
 from ._matcher import Matcher
 from ._prices import PriceSource
 from ._service import BrokerService, Clock
 from ._settings import BrokerSettings
+
+log = logging.getLogger("trading_broker")
 
 
 class BrokerModule(Module[BrokerSettings]):
@@ -44,6 +48,10 @@ class BrokerModule(Module[BrokerSettings]):
             api_keys=[(key.account, key.sha256) for key in settings.api_keys],
             clock=clock,
             initial_balance=settings.initial_balance,
+            leverage=settings.leverage,
+            account_leverage={
+                account: own.leverage for account, own in settings.accounts.items() if own.leverage is not None
+            },
         )
         self.matcher = Matcher(self.service, settings.match_interval)
         self.stream_hubs: list[StreamHub] = []
@@ -82,15 +90,38 @@ class BrokerModule(Module[BrokerSettings]):
             await self.service.close()
 
     async def health(self) -> dict[str, Any]:
-        report: dict[str, Any] = {
-            "status": "ok",
-            **await self.service.health(),
-            "matcher": self.matcher.running,
-            "streams": {
-                "connections": sum(hub.connections for hub in self.stream_hubs),
-                "feeds": sum(len(hub.feeds()) for hub in self.stream_hubs),
-            },
+        """``ok``; ``degraded`` while the background check of the working orders fails (or leaves
+        orders it could not check); ``down`` when the database cannot be read. Anyone may read
+        ``/health``, so the report names what failed, never the driver's error or the database's
+        name, unless ``health_details`` is on; the server log has them."""
+        details = self.settings.health_details
+        report: dict[str, Any] = {"status": "ok"}
+        try:
+            report.update(await self.service.health())
+        except Exception as exc:
+            log.warning("the broker's health check cannot read the database: %s: %s", type(exc).__name__, exc)
+            report["status"] = "down"
+            if details:
+                report["error"] = f"{type(exc).__name__}: {exc}"
+            elif isinstance(exc, DatabaseUnavailable):
+                report["error"] = str(exc)
+            else:
+                report["error"] = f"the broker cannot read its database ({type(exc).__name__}); see the server log"
+            report["database"] = self.service.store.backend
+        report["matcher"] = self.matcher.running
+        report["streams"] = {
+            "connections": sum(hub.connections for hub in self.stream_hubs),
+            "feeds": sum(len(hub.feeds()) for hub in self.stream_hubs),
         }
-        if self.matcher.last_error is not None:
-            report["matcher_error"] = self.matcher.last_error
+        matcher = self.matcher
+        if matcher.last_error is not None:
+            public = f"{matcher.last_error_kind}; see the server log"
+            report["matcher_error"] = matcher.last_error if details else public
+        failed = self.service.failed_checks
+        if failed:
+            report["matcher_failed_orders"] = len(failed)
+            if details:
+                report["matcher_failures"] = dict(failed)
+        if matcher.failing and report["status"] == "ok":
+            report["status"] = "degraded"
         return report

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from . import _keys
+from . import _buying_power, _keys
 from ._auth import ApiKeyring, StoredKey
 from ._database import DEFAULT_DATABASE_URL
 from ._errors import (
     ConcurrentModification,
+    DatabaseUnavailable,
     IdempotencyKeyReused,
     InvalidOrder,
     OrderNotFound,
@@ -36,10 +38,12 @@ from ._models import (
 )
 from ._positions import apply_fill
 from ._prices import PriceSource, SimulatedPrices
-from ._rules import Strictness, order_violations
+from ._rules import Strictness, order_violations, refuses
 from ._store import BrokerStore, DuplicateIdempotencyKey, IdempotencyRecord, StaleWrite, Transaction
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("trading_broker")
+DEFAULT_LEVERAGE = 4.0
 # A placement whose idempotency key another transaction stored first is retried, to replay that
 # transaction's answer; more than one retry would mean the key was stored and then vanished.
 _PLACEMENT_ATTEMPTS = 2
@@ -92,12 +96,21 @@ class BrokerService:
         api_keys: Iterable[tuple[str, str]] = (),
         clock: Clock | None = None,
         initial_balance: float = 100_000.0,
+        leverage: float = DEFAULT_LEVERAGE,
+        account_leverage: Mapping[str, float] | None = None,
     ) -> None:
+        """``leverage``: an account's buying power as a multiple of its equity (see
+        ``_buying_power``); ``account_leverage`` overrides it for some accounts."""
         self.instruments = dict(instruments)
         self.store = store if store is not None else BrokerStore(database_url)
         self.prices: PriceSource = prices if prices is not None else SimulatedPrices(self.instruments)
         self.events = EventHub()
         self.initial_balance = initial_balance
+        self.leverage = leverage
+        self.account_leverage = dict(account_leverage or {})
+        self.failed_checks: dict[str, str] = {}
+        """The working orders the last check could not handle, by id, with the reason (logged too);
+        they keep working and are checked again. Empty after a check that handled every order."""
         self._keyring = ApiKeyring(api_keys)
         self._clock = clock if clock is not None else _utc_now
         self._published_equity: dict[str, float] = {}
@@ -148,11 +161,13 @@ class BrokerService:
         """Place an order for ``account`` and fill it at once if the last price allows.
 
         ``STRICT``: an order that breaks a rule raises :class:`InvalidOrder` and is not stored.
-        ``BASIC``: it is stored as rejected, with the broken rules as the reason, as a broker would.
+        ``BASIC``: it is stored as rejected, with the broken rules as the reason, as a broker would;
+        except for the limits (:data:`~trading_broker._rules.LIMIT_RULES`: numbers beyond the
+        instrument's maximums, not enough buying power), which raise under either.
         With ``idempotency_key``, a repeat of the same request gets the first answer back.
         """
         violations = self.violations(request, strictness)
-        if violations and strictness is Strictness.STRICT:
+        if refuses(violations, strictness):
             raise InvalidOrder(violations)
         fingerprint = _fingerprint(request)
         for attempt in range(_PLACEMENT_ATTEMPTS):
@@ -164,6 +179,8 @@ class BrokerService:
                             if record.fingerprint != fingerprint:
                                 raise IdempotencyKeyReused(idempotency_key)
                             return Placement(record.order, replayed=True)
+                    if not violations:
+                        await self._check_buying_power(tx, account, request)
                     order, fill = await self._new_order(tx, account, request, violations)
                     await tx.insert_order(order)
                     if idempotency_key is not None:
@@ -242,6 +259,15 @@ class BrokerService:
                 violations = self.violations(modified, strictness)
                 if violations:
                     raise InvalidOrder(violations)
+                before = OrderRequest(
+                    symbol=order.symbol,
+                    side=order.side,
+                    order_type=order.order_type,
+                    quantity=order.quantity,
+                    limit_price=order.limit_price,
+                    stop_price=order.stop_price,
+                )
+                await self._check_buying_power(tx, account, modified, modifying=order.id, before=before)
                 now = self._clock()
                 order.quantity = modified.quantity
                 order.limit_price = modified.limit_price
@@ -266,6 +292,48 @@ class BrokerService:
         await self._published(order, "canceled", None)
         return order
 
+    def leverage_of(self, account: str) -> float:
+        """The account's leverage: its buying power as a multiple of its equity."""
+        return self.account_leverage.get(account, self.leverage)
+
+    async def _check_buying_power(
+        self,
+        tx: Transaction,
+        account: str,
+        request: OrderRequest,
+        *,
+        modifying: str | None = None,
+        before: OrderRequest | None = None,
+    ) -> None:
+        """Raise :class:`InvalidOrder` (rule ``buying_power``) when ``request`` needs more buying
+        power than ``account`` has left; ``modifying``: the id of the order ``request`` modifies,
+        whose current form ``before`` is left out of what the working orders take."""
+        now = self._clock()
+        last = self.prices.last_price(request.symbol, now)
+        price = _buying_power.reference_price(request, last)
+        if price is None:
+            return  # no price: the order is rejected when it is matched
+        # The account's row, locked: placements and fills of one account are checked one at a time.
+        stored = await tx.lock_account(account, initial_balance=self.initial_balance, now=now)
+        held = self._valued(await tx.positions(account), now)
+        working = await tx.working_exposure(account, exclude=modifying)
+        equity = self._summary(account, stored, held).equity
+        power = _buying_power.buying_power(
+            leverage=self.leverage_of(account), equity=equity, positions=held, working=working
+        )
+        position = next((p.quantity for p in held if p.symbol == request.symbol), 0.0)
+        same_side = sum(w.quantity for w in working if (w.symbol, w.side) == (request.symbol, request.side))
+        previous = 0.0
+        if before is not None:
+            before_price = _buying_power.reference_price(before, last)
+            if before_price is not None:
+                previous = _buying_power.needed(before, before_price, held=position, same_side=same_side)
+        found = _buying_power.violation(
+            account, request, price, power, held=position, same_side=same_side, before=previous
+        )
+        if found is not None:
+            raise InvalidOrder([found])
+
     async def _working(self, tx: Transaction, account: str, order_id: str, action: str) -> Order:
         """The account's order, locked, if it is still working."""
         order = await tx.order(order_id, account=account, lock=True)
@@ -285,45 +353,105 @@ class BrokerService:
         check, and orders placed or modified since then (each was checked at its own price). Worker
         processes sharing a database may all run this: each order is re-read under a lock (skipped
         when another process holds it) and changed only if it is still working.
+
+        One order never stops the others: an order whose check fails is rejected with the reason
+        (and its event published), or, when even that fails, or when the price source fails, left
+        working and listed in :attr:`failed_checks`; the error is logged either way. A database
+        that cannot serve (:class:`DatabaseUnavailable`) ends the check: no order could go on.
         """
         now = self._clock()
         async with self.store.read() as tx:
             symbols = await tx.working_symbols()
-            prices = {symbol: self.prices.last_price(symbol, now) for symbol in symbols}
             if self._checked_at is None:
                 working = await tx.working_orders()
             else:
-                moved = {s for s, price in prices.items() if price is not None and self._checked.get(s) != price}
+                working = None
+        failed: dict[str, str] = {}
+        prices: dict[str, float | None] = {}
+        for symbol in sorted(symbols):
+            try:
+                prices[symbol] = self.prices.last_price(symbol, now)
+            except Exception as exc:  # the price source's failure: its orders wait for the next check
+                log.exception("the price source failed for %s; its working orders wait for the next check", symbol)
+                failed[symbol] = f"no price for {symbol}: the price source failed ({type(exc).__name__})"
+        if working is None:
+            assert self._checked_at is not None
+            moved = {s for s, price in prices.items() if price is not None and self._checked.get(s) != price}
+            async with self.store.read() as tx:
                 working = await tx.working_orders(symbols=moved, updated_since=self._checked_at - _CLOCK_SLACK)
         seen = {s: p for s, p in prices.items() if p is not None}
+        self.failed_checks = {}
         changed = 0
         for snapshot in working:
-            last = self.prices.last_price(snapshot.symbol, now)
+            if snapshot.symbol in failed:
+                self.failed_checks[snapshot.id] = failed[snapshot.symbol]
+                continue
+            last = prices.get(snapshot.symbol)
             if last is None:
                 continue  # no price now; the order keeps working until there is one
-            decision = evaluate(snapshot, last)
-            if not decision.triggers_stop and decision.fill_price is None:
-                continue
             try:
-                async with self.store.write() as tx:
-                    order = await tx.order(snapshot.id, skip_locked=True)
-                    if order is None:
-                        # Another transaction holds it; it may not change it, so look again next time.
-                        seen.pop(snapshot.symbol, None)
-                        continue
-                    if order.status is not OrderStatus.WORKING:
-                        continue
-                    fill = await self._match(tx, order, now)
-                    await tx.update_order(order, [fill.execution] if fill else [])
-            except StaleWrite:
+                done = await self._check_one(snapshot, last, now)
+            except DatabaseUnavailable:
+                raise
+            except Exception as exc:
                 seen.pop(snapshot.symbol, None)
+                log.exception("checking working order %s (%s) failed", snapshot.id, snapshot.symbol)
+                if await self._reject_unfillable(snapshot.id, now, exc):
+                    changed += 1
+                else:
+                    self.failed_checks[snapshot.id] = f"the check failed ({type(exc).__name__})"
                 continue
-            changed += 1
-            await self._published(order, "filled" if fill else "triggered", fill)
+            if done is None:
+                seen.pop(snapshot.symbol, None)  # another transaction held it; look again next time
+            elif done:
+                changed += 1
         # Recorded only once every order was handled: after a failure, the next check reads them all again.
         self._checked = seen
         self._checked_at = now
         return changed
+
+    async def _check_one(self, snapshot: Order, last: float, now: datetime) -> bool | None:
+        """Trigger or fill one working order at ``last``; whether it changed, ``None`` when another
+        transaction holds it or changed it meanwhile."""
+        decision = evaluate(snapshot, last)
+        if not decision.triggers_stop and decision.fill_price is None:
+            return False
+        try:
+            async with self.store.write() as tx:
+                order = await tx.order(snapshot.id, skip_locked=True)
+                if order is None:
+                    return None
+                if order.status is not OrderStatus.WORKING:
+                    return False
+                fill = await self._match(tx, order, now)
+                await tx.update_order(order, [fill.execution] if fill else [])
+        except StaleWrite:
+            return None
+        # _match leaves it working (triggered), filled, or rejected (it could not be filled).
+        action = "filled" if fill else "rejected" if order.status.is_final else "triggered"
+        await self._published(order, action, fill)
+        return True
+
+    async def _reject_unfillable(self, order_id: str, now: datetime, error: Exception) -> bool:
+        """Reject a working order whose check failed, so that it fails no further check; whether it
+        was rejected. Its ``rejected`` event is published like any other."""
+        try:
+            async with self.store.write() as tx:
+                order = await tx.order(order_id, skip_locked=True)
+                if order is None or order.status is not OrderStatus.WORKING:
+                    return False
+                order.set_status(
+                    OrderStatus.REJECTED, now, f"the broker could not check this order ({type(error).__name__})"
+                )
+                await tx.update_order(order)
+        except DatabaseUnavailable:
+            raise
+        except Exception:
+            log.exception("rejecting working order %s after its check failed failed too; it is checked again", order_id)
+            return False
+        log.error("working order %s was rejected: its check failed (%s: %s)", order_id, type(error).__name__, error)
+        await self._published(order, "rejected", None)
+        return True
 
     async def _match(self, tx: Transaction, order: Order, now: datetime) -> Fill | None:
         """Trigger and fill ``order`` if the last price says so, moving its account's position
@@ -342,15 +470,26 @@ class BrokerService:
         account = await tx.lock_account(order.account, initial_balance=self.initial_balance, now=now)
         held = await tx.position(order.account, order.symbol)
         quantity = order.quantity - order.filled_quantity
-        moved, realised = apply_fill(
-            held,
-            account=order.account,
-            symbol=order.symbol,
-            side=order.side,
-            quantity=quantity,
-            price=decision.fill_price,
-            at=now,
-        )
+        try:
+            moved, realised = apply_fill(
+                held,
+                account=order.account,
+                symbol=order.symbol,
+                side=order.side,
+                quantity=quantity,
+                price=decision.fill_price,
+                at=now,
+            )
+        except ArithmeticError as exc:
+            # Only a position stored by a release without bounds can hold numbers that no fill
+            # can be added to (an infinite quantity); the order is refused rather than the broker.
+            log.error("order %s cannot be filled: %s position of %r: %r", order.id, order.symbol, order.account, exc)
+            order.set_status(
+                OrderStatus.REJECTED,
+                now,
+                f"the broker cannot add this fill to the account's {order.symbol} position ({type(exc).__name__})",
+            )
+            return None
         execution = Execution(
             id=str(uuid.uuid4()),
             order_id=order.id,
@@ -431,7 +570,13 @@ class BrokerService:
                 by_account[position.account].append(position)
         published = 0
         for account, positions in by_account.items():
-            summary = self._summary(account, stored[account], self._valued(positions, now))
+            try:
+                summary = self._summary(account, stored[account], self._valued(positions, now))
+            except ArithmeticError:
+                # One account's unvaluable position (stored by a release without bounds) must not
+                # stop the equity of the others.
+                log.exception("the equity of account %r cannot be computed", account)
+                continue
             if self._published_equity.get(account) != summary.equity:
                 self._published_equity[account] = summary.equity
                 self._publish("equity", summary, "valued", now)
@@ -456,9 +601,14 @@ class BrokerService:
         self._publish("position", fill.position, "filled", at)
         listened = self.events.listened_accounts("equity")
         if listened is None or order.account in listened:
-            async with self.store.read() as tx:
-                held = await tx.positions(order.account)
-            summary = self._summary(order.account, fill.account, self._valued(held, at))
+            # The change is committed: whatever happens now, the caller gets its answer.
+            try:
+                async with self.store.read() as tx:
+                    held = await tx.positions(order.account)
+                summary = self._summary(order.account, fill.account, self._valued(held, at))
+            except Exception:
+                log.exception("the equity of account %r after order %s could not be published", order.account, order.id)
+                return
             self._published_equity[order.account] = summary.equity
             self._publish("equity", summary, "filled", at)
 

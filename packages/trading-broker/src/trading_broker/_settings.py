@@ -23,6 +23,15 @@ class ApiKey(BaseModel):
     sha256: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
 
 
+class AccountSettings(BaseModel):
+    """Settings of one account, overriding the broker-wide ones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    leverage: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
+    """This account's ``leverage``; unset: the broker-wide one."""
+
+
 class BrokerSettings(BaseModel):
     """Settings of the broker module.
 
@@ -44,6 +53,15 @@ class BrokerSettings(BaseModel):
     """The balance an account starts with, in the account currency."""
     match_interval: float = Field(default=1.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds between two checks of the working orders against the last prices."""
+    leverage: float = Field(default=4.0, ge=0, le=100, allow_inf_nan=False)
+    """Buying power as a multiple of equity: an account may hold open positions and working orders
+    worth at most ``leverage`` x its equity, long and short alike (1: no more than the equity; 0:
+    only orders that reduce a position). An order beyond it is refused (422 ``buying_power``)."""
+    accounts: dict[Account, AccountSettings] = Field(default_factory=dict)
+    """Per-account settings, by account: ``accounts = {alice = {leverage = 1}}``."""
+    health_details: bool = False
+    """Put the database driver's errors (which may name the database) and the matcher's exceptions
+    in ``/health``, which anyone may read; off, it says what failed and the server log says why."""
     api_keys: list[ApiKey] = Field(default_factory=list)
     """Keys broker API v2 accepts besides those in the database (``trading-broker keys create``)."""
     equity_interval: float = Field(default=1.0, ge=0, le=3600, allow_inf_nan=False)
@@ -69,6 +87,11 @@ class BrokerSettings(BaseModel):
                 raise ValueError(f"{origin!r} is not an origin: {fix}")
             origins.append(origin)
         return origins
+
+    def leverage_of(self, account: str) -> float:
+        """The leverage of ``account``: its own setting, else the broker-wide one."""
+        own = self.accounts.get(account)
+        return own.leverage if own is not None and own.leverage is not None else self.leverage
 
     @field_validator("database_url")
     @classmethod

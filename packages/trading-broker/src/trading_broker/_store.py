@@ -12,13 +12,18 @@ several worker processes sharing a database, are kept apart by locks:
 
 Each updated row also carries a version that the ``UPDATE`` checks, so a write based on a stale
 read is refused rather than lost even if a lock were missing.
+
+A database that cannot serve (refusing connections, gone, its tables dropped) makes a transaction
+raise :class:`DatabaseUnavailable`, whose message is fit for any client; the driver's error goes
+to the log. Tables found missing are re-created by running the migrations again, in the background.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+import logging
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -26,15 +31,82 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from . import _migrate
 from ._auth import StoredKey
+from ._buying_power import Working
 from ._database import WRITE_OPTION, create_engine, describe, normalize_url, prepare
-from ._models import Account, Execution, Order, OrderStatus, Position
+from ._errors import DatabaseUnavailable
+from ._models import Account, Execution, Order, OrderStatus, Position, Side
 from ._rows import from_row, to_json, to_row
-from ._tables import accounts, api_keys, executions, idempotency_keys, metadata, orders, positions
+from ._tables import VERSION_TABLE, accounts, api_keys, executions, idempotency_keys, metadata, orders, positions
+
+log = logging.getLogger("trading_broker")
+
+# SQLSTATE classes of errors that are the server's state, not the request's: connection
+# exceptions, insufficient resources, operator intervention (shutdown), an unknown database,
+# and transaction rollbacks (serialisation failures, deadlocks), which a retry may pass.
+_UNAVAILABLE_STATES = ("08", "53", "57", "3D", "40")
+_UNDEFINED_TABLE = "42P01"
+# Seconds between two attempts at re-creating missing tables.
+_REPAIR_PAUSE = 2.0
+UNAVAILABLE = "the broker's database is not available at the moment; nothing was changed, retry in a moment"
+SCHEMA_MISSING = (
+    "the broker's database has lost its tables; the broker is re-creating them (as `trading-broker db upgrade` "
+    "does); nothing was changed, retry in a moment"
+)
+SCHEMA_BROKEN = (
+    "the broker's database lacks some of its tables and the broker cannot re-create them; the operator must "
+    "repair the database (the server log says how)"
+)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    for candidate in (getattr(exc, "orig", None), exc, exc.__cause__):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
+def classify(exc: BaseException) -> str | None:
+    """``"schema"`` when ``exc`` says a table of the broker is missing, ``"unavailable"`` when it says
+    the database cannot serve now (down, unreachable, shutting down, busy), ``None`` otherwise: an
+    error of the request or of the code, which stays what it is."""
+    if isinstance(exc, DatabaseUnavailable):
+        return None
+    state = _sqlstate(exc)
+    message = str(getattr(exc, "orig", None) or exc)
+    if state == _UNDEFINED_TABLE or "no such table" in message:
+        return "schema"
+    if isinstance(exc, OSError | PoolTimeout):
+        return "unavailable"  # refused, reset, unreachable, timed out, or a pool with no connection to give
+    if state is not None and state[:2] in _UNAVAILABLE_STATES:
+        return "unavailable"
+    if isinstance(exc, OperationalError | InterfaceError):
+        return "unavailable"
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return "unavailable"
+    return None
+
+
+def storable(*texts: str | None) -> bool:
+    """Whether each text can reach the database as it is: PostgreSQL's text takes no NUL character,
+    and neither database takes a lone surrogate, which a JSON string may hold. A lookup of a text
+    that cannot be stored finds nothing, without asking the database."""
+    for text in texts:
+        if text is None:
+            continue
+        if "\x00" in text:
+            return False
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -71,6 +143,8 @@ class Transaction:
     ) -> Order | None:
         """The order with this id (of ``account`` when given). ``lock`` holds its row until the end
         of the transaction; ``skip_locked`` answers ``None`` for a row another transaction holds."""
+        if not storable(order_id):
+            return None
         query = select(orders).where(orders.c.id == order_id)
         if account is not None:
             query = query.where(orders.c.account == account)
@@ -105,6 +179,21 @@ class Transaction:
                 either.append(orders.c.updated_at >= updated_since)
             conditions.append(or_(*either) if either else false())
         return await self._orders_where(conditions)
+
+    async def working_exposure(self, account: str, *, exclude: str | None = None) -> list[Working]:
+        """The account's working orders (but ``exclude``) added up by symbol and side. A working
+        order has no fill yet (fills are whole), so its quantity is what it may still add."""
+        price = func.coalesce(orders.c.limit_price, orders.c.stop_price)
+        query = (
+            select(orders.c.symbol, orders.c.side, func.sum(orders.c.quantity), func.sum(orders.c.quantity * price))
+            .where(orders.c.account == account, orders.c.status == OrderStatus.WORKING.value)
+            .group_by(orders.c.symbol, orders.c.side)
+            .order_by(orders.c.symbol, orders.c.side)
+        )
+        if exclude is not None:
+            query = query.where(orders.c.id != exclude)
+        rows = (await self._connection.execute(query)).all()
+        return [Working(symbol, Side(side), float(q or 0), float(n or 0)) for symbol, side, q, n in rows]
 
     async def working_symbols(self) -> set[str]:
         """The symbols that have working orders, in any account."""
@@ -153,6 +242,8 @@ class Transaction:
         self, account: str, *, order_id: str | None = None, symbol: str | None = None
     ) -> list[Execution]:
         """The account's executions, oldest first, optionally of one order or one symbol."""
+        if not storable(order_id, symbol):
+            return []
         query = select(executions).where(executions.c.account == account).order_by(executions.c.seq)
         if order_id is not None:
             query = query.where(executions.c.order_id == order_id)
@@ -229,6 +320,8 @@ class Transaction:
     # -- idempotency keys
 
     async def idempotency(self, account: str, key: str) -> IdempotencyRecord | None:
+        if not storable(key):
+            return None
         query = select(idempotency_keys).where(idempotency_keys.c.account == account, idempotency_keys.c.key == key)
         row = (await self._connection.execute(query)).mappings().first()
         if row is None:
@@ -289,6 +382,9 @@ class BrokerStore:
         self.url = url if isinstance(url, URL) else normalize_url(url)
         self._engine: AsyncEngine | None = None
         self._write_lock: asyncio.Lock | None = None
+        self._repair: asyncio.Task[None] | None = None
+        self._repaired_at = 0.0
+        self._schema_broken = False
 
     @property
     def backend(self) -> str:
@@ -314,6 +410,10 @@ class BrokerStore:
 
     async def close(self) -> None:
         """Close every connection."""
+        repair, self._repair = self._repair, None
+        if repair is not None:
+            repair.cancel()
+            await asyncio.gather(repair, return_exceptions=True)
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.dispose()
@@ -328,20 +428,76 @@ class BrokerStore:
     async def write(self) -> AsyncIterator[Transaction]:
         """A transaction that changes state: committed when the block ends, rolled back on error."""
         guard: AbstractAsyncContextManager[Any] = self._write_lock if self._write_lock is not None else nullcontext()
-        async with guard, self.engine.connect() as connection:
-            connection = await connection.execution_options(**{WRITE_OPTION: True})
-            async with connection.begin():
-                yield Transaction(connection)
+        with self._unavailable_as_such():
+            async with guard, self.engine.connect() as connection:
+                connection = await connection.execution_options(**{WRITE_OPTION: True})
+                async with connection.begin():
+                    yield Transaction(connection)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Transaction]:
         """A read-only transaction: one consistent view of the data, no locks taken."""
-        async with self.engine.connect() as connection:
-            if self.backend == "postgresql":
-                # One snapshot for the whole transaction, so orders and their executions agree.
-                connection = await connection.execution_options(isolation_level="REPEATABLE READ")
-            async with connection.begin():
-                yield Transaction(connection)
+        with self._unavailable_as_such():
+            async with self.engine.connect() as connection:
+                if self.backend == "postgresql":
+                    # One snapshot for the whole transaction, so orders and their executions agree.
+                    connection = await connection.execution_options(isolation_level="REPEATABLE READ")
+                async with connection.begin():
+                    yield Transaction(connection)
+
+    @contextmanager
+    def _unavailable_as_such(self) -> Iterator[None]:
+        """Turn the database's "I cannot serve now" into :class:`DatabaseUnavailable`, with a message
+        fit for any client (the driver's error, which may name the database, goes to the log), and
+        start re-creating the tables when they are gone."""
+        try:
+            yield
+        except Exception as exc:
+            kind = classify(exc)
+            if kind is None:
+                raise
+            log.warning("the broker's database cannot serve: %s: %s", type(exc).__name__, exc)
+            if kind == "schema":
+                self._start_repair()
+                if self._schema_broken:
+                    raise DatabaseUnavailable(SCHEMA_BROKEN, retry_after=60, schema_missing=True) from exc
+                raise DatabaseUnavailable(SCHEMA_MISSING, schema_missing=True) from exc
+            raise DatabaseUnavailable(UNAVAILABLE) from exc
+
+    def _start_repair(self) -> None:
+        # One repair at a time, and after a failed one a pause, so a flood of requests does not
+        # become a flood of migrations.
+        if self._repair is not None and not self._repair.done():
+            return
+        loop = asyncio.get_running_loop()
+        if self._repair is not None and loop.time() - self._repaired_at < _REPAIR_PAUSE:
+            return
+        self._repaired_at = loop.time()
+        self._repair = loop.create_task(self._repair_schema(), name="trading-broker schema")
+
+    async def _repair_schema(self) -> None:
+        """Run the migrations again, as at start-up: a database dropped and created again empty gets
+        its tables back. Tables dropped behind a version table that still says they are there are
+        beyond the migrations: the log says what to run."""
+        try:
+            await _migrate.upgrade(self.engine)
+            missing = await _migrate.missing_tables(self.engine)
+        except Exception:
+            log.exception("re-creating the broker's tables failed; the next request that finds them missing retries")
+            return
+        if missing:
+            self._schema_broken = True
+            log.error(
+                "the broker's tables %s are missing although %s says the schema is current: restore them from a "
+                "backup, or (losing the broker's data) drop every broker_* table including %s and run "
+                "`trading-broker db upgrade`, then restart the server",
+                ", ".join(missing),
+                VERSION_TABLE,
+                VERSION_TABLE,
+            )
+            return
+        self._schema_broken = False
+        log.warning("the broker's tables were missing from %s and have been created again, empty", describe(self.url))
 
     async def reset(self) -> None:
         """Delete every row (the schema stays): for tests and benchmarks."""

@@ -13,6 +13,7 @@ from trading_core import ModuleApi
 from .._errors import (
     BrokerError,
     ConcurrentModification,
+    DatabaseUnavailable,
     IdempotencyKeyReused,
     InvalidOrder,
     OrderNotFound,
@@ -25,6 +26,27 @@ class ErrorMessage(BaseModel):
 
     detail: str
 
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what went wrong, for a person (``detail``) and for a program (``type``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+UNAVAILABLE_TYPE = "urn:trading-api:problem:database-unavailable"
+SCHEMA_MISSING_TYPE = "urn:trading-api:problem:database-schema-missing"
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "The broker's database cannot serve now; nothing was changed. Retry after `Retry-After` seconds",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+        "headers": {"Retry-After": {"description": "Seconds to wait before a retry", "schema": {"type": "integer"}}},
+    }
+}
+"""The answer every route of every version may give while the database is down."""
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorMessage, "description": "No such order"}}
 FINAL: dict[int | str, dict[str, Any]] = {
@@ -47,6 +69,19 @@ def error_response(exc: BrokerError) -> JSONResponse:
             {"type": v.rule, "loc": ["body", v.field], "msg": v.message, "input": v.value} for v in exc.violations
         ]
         return JSONResponse({"detail": errors}, status_code=422)
+    if isinstance(exc, DatabaseUnavailable):
+        problem = Problem(
+            type=SCHEMA_MISSING_TYPE if exc.schema_missing else UNAVAILABLE_TYPE,
+            title="Database unavailable",
+            status=503,
+            detail=str(exc),
+        )
+        return JSONResponse(
+            problem.model_dump(),
+            status_code=503,
+            media_type=PROBLEM_MEDIA_TYPE,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     if isinstance(exc, IdempotencyKeyReused):
         error = {"type": "idempotency_key_reused", "loc": ["header", "Idempotency-Key"], "msg": str(exc)}
         return JSONResponse({"detail": [error]}, status_code=422)

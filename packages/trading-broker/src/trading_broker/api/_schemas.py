@@ -14,10 +14,17 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from .._events import BrokerEvent
+from .._instruments import PRICE_CEILING, QUANTITY_CEILING
 from .._models import Execution, Order, OrderChanges, OrderRequest, Position
 
 Symbol = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32)]
-Price = Annotated[float, Field(gt=0)]
+# Bounded, so that every number the broker computes with stays finite; each instrument has its
+# own, lower maximums, which the order rules check.
+Quantity = Annotated[float, Field(gt=0, le=QUANTITY_CEILING)]
+Price = Annotated[float, Field(gt=0, le=PRICE_CEILING)]
+# JSON numbers only: no true, no "1" (v2's strict validation).
+StrictQuantity = Annotated[float, Field(gt=0, le=QUANTITY_CEILING, strict=True)]
+StrictPrice = Annotated[float, Field(gt=0, le=PRICE_CEILING, strict=True)]
 
 
 class PlaceOrderBody(BaseModel):
@@ -30,18 +37,14 @@ class PlaceOrderBody(BaseModel):
 
 
 class ModifyOrderBody(BaseModel):
-    """The fields of each version's modification of a working order; the versions differ only in
-    its name and in whether unknown fields are refused."""
+    """Base of each version's modification of a working order, whose fields are those of an
+    :class:`OrderChanges`: at least one of them, not null (the schema says at least one field)."""
 
-    model_config = ConfigDict(allow_inf_nan=False)
-
-    quantity: float | None = Field(default=None, gt=0)
-    limit_price: Price | None = None
-    stop_price: Price | None = None
+    model_config = ConfigDict(allow_inf_nan=False, json_schema_extra={"minProperties": 1})
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
-        if self.quantity is None and self.limit_price is None and self.stop_price is None:
+        if all(value is None for value in self.model_dump().values()):
             raise ValueError("give at least one of quantity, limit_price, stop_price")
         return self
 

@@ -7,14 +7,23 @@ from datetime import datetime
 from pydantic import Field
 
 from ..._models import OrderStatus, OrderType, Side
-from .._schemas import ModifyOrderBody, PlaceOrderBody, PositionBody, Price, ResponseBody, Symbol, WireFormat
+from .._schemas import (
+    ModifyOrderBody,
+    PlaceOrderBody,
+    PositionBody,
+    Price,
+    Quantity,
+    ResponseBody,
+    Symbol,
+    WireFormat,
+)
 
 
 class PreOrder(PlaceOrderBody):
     """An order to place. Only ``symbol`` and ``quantity`` are required."""
 
     symbol: Symbol
-    quantity: float = Field(gt=0)
+    quantity: Quantity
     order_type: OrderType = OrderType.MARKET
     side: Side = Side.BUY
     limit_price: Price | None = Field(default=None, description="Required for LIMIT and STOP_LIMIT orders")
@@ -23,6 +32,10 @@ class PreOrder(PlaceOrderBody):
 
 class OrderModification(ModifyOrderBody):
     """New values for a working order; fields left out keep their value."""
+
+    quantity: Quantity | None = None
+    limit_price: Price | None = None
+    stop_price: Price | None = None
 
 
 class PlacedOrder(ResponseBody):

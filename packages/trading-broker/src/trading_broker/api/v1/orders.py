@@ -10,7 +10,7 @@ from trading_core.streams import add_stream_endpoint
 from ..._models import OrderStatus
 from ..._module import BrokerModule
 from ..._rules import Strictness
-from .._http import FINAL, NOT_FOUND, answer_broker_errors
+from .._http import FINAL, NOT_FOUND, UNAVAILABLE, answer_broker_errors
 from ._schemas import OrderModification, PlacedOrder, PreOrder
 from .portfolio import add_portfolio_routes
 from .streams import check_origin, stream_routes
@@ -25,7 +25,7 @@ class BrokerApi(ModuleApi):
     version = "v1"
 
     def __init__(self, module: BrokerModule) -> None:
-        super().__init__(module)
+        super().__init__(module, responses=UNAVAILABLE)
         answer_broker_errors(self)
         service = module.service
         account = module.default_account

@@ -9,6 +9,7 @@ from starlette.websockets import WebSocket
 
 from trading_core.streams import Authenticator, Identity, StreamRefused
 
+from ..._errors import DatabaseUnavailable
 from ..._service import BrokerService
 from .._http import ErrorMessage
 
@@ -66,6 +67,12 @@ def stream_authenticator(service: BrokerService) -> Authenticator:
     a token that matches no key: 401."""
 
     async def authenticate(websocket: WebSocket) -> Identity:
+        try:
+            return await _identity(websocket)
+        except DatabaseUnavailable as exc:
+            raise StreamRefused(503, str(exc)) from exc
+
+    async def _identity(websocket: WebSocket) -> Identity:
         if "authorization" in websocket.headers:
             account = await _account(service, await BEARER(websocket))
         elif TOKEN_QUERY in websocket.query_params:

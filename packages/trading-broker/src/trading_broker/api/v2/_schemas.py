@@ -7,7 +7,16 @@ from datetime import datetime
 from pydantic import ConfigDict, Field
 
 from ..._models import OrderStatus, OrderType, Side
-from .._schemas import ModifyOrderBody, PlaceOrderBody, PositionBody, Price, ResponseBody, Symbol, WireFormat
+from .._schemas import (
+    ModifyOrderBody,
+    PlaceOrderBody,
+    PositionBody,
+    ResponseBody,
+    StrictPrice,
+    StrictQuantity,
+    Symbol,
+    WireFormat,
+)
 
 
 class PreOrderV2(PlaceOrderBody):
@@ -16,21 +25,31 @@ class PreOrderV2(PlaceOrderBody):
     model_config = ConfigDict(extra="forbid")
 
     symbol: Symbol = Field(description="A symbol the broker trades")
-    quantity: float = Field(gt=0, description="A whole number of the symbol's lots")
+    quantity: StrictQuantity = Field(
+        description="A whole number of the symbol's lots, at most the symbol's maximum order quantity"
+    )
     order_type: OrderType = OrderType.MARKET
     side: Side = Side.BUY
-    limit_price: Price | None = Field(
-        default=None, description="On the symbol's tick; required for LIMIT and STOP_LIMIT, refused otherwise"
+    limit_price: StrictPrice | None = Field(
+        default=None,
+        description="On the symbol's tick, at most its maximum price; required for LIMIT and STOP_LIMIT, refused "
+        "otherwise",
     )
-    stop_price: Price | None = Field(
-        default=None, description="On the symbol's tick; required for STOP and STOP_LIMIT, refused otherwise"
+    stop_price: StrictPrice | None = Field(
+        default=None,
+        description="On the symbol's tick, at most its maximum price; required for STOP and STOP_LIMIT, refused "
+        "otherwise",
     )
 
 
 class OrderModificationV2(ModifyOrderBody):
-    """New values for a working order; fields left out keep their value."""
+    """New values for a working order; fields left out keep their value. At least one field."""
 
     model_config = ConfigDict(extra="forbid")
+
+    quantity: StrictQuantity | None = None
+    limit_price: StrictPrice | None = None
+    stop_price: StrictPrice | None = None
 
 
 class ExecutionV2(ResponseBody):

@@ -10,7 +10,7 @@ from trading_core.streams import add_stream_endpoint
 from ..._models import OrderStatus
 from ..._module import BrokerModule
 from ..._rules import Strictness
-from .._http import FINAL, NOT_FOUND, answer_broker_errors
+from .._http import FINAL, NOT_FOUND, UNAVAILABLE, answer_broker_errors
 from ._auth import UNAUTHORIZED, bearer_account, stream_authenticator
 from ._schemas import OrderModificationV2, PlacedOrderV2, PreOrderV2
 from .portfolio import add_portfolio_routes
@@ -27,7 +27,7 @@ class BrokerApi(ModuleApi):
     version = "v2"
 
     def __init__(self, module: BrokerModule) -> None:
-        super().__init__(module, responses=UNAUTHORIZED)
+        super().__init__(module, responses={**UNAUTHORIZED, **UNAVAILABLE})
         answer_broker_errors(self)
         service = module.service
         Account = Annotated[str, Depends(bearer_account(service))]
