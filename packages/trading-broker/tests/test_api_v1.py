@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from trading_broker import BrokerError, BrokerEvent
-from trading_broker.api._http import broker_error
+from trading_broker.api._http import broker_error, invalid_request
 from trading_broker.api.v1 import BrokerApi, event_payload
 
 V1 = "/api/v1/broker"
@@ -232,7 +233,7 @@ def test_event_payloads_are_the_rest_bodies(client, module):
 
 def test_service_errors_are_answered_by_the_versions_exception_handler(module, serving):
     api = BrokerApi(module)
-    assert api.exception_handlers == {BrokerError: broker_error}
+    assert api.exception_handlers == {BrokerError: broker_error, RequestValidationError: invalid_request}
     assert {type(route) for route in api.routes} <= {APIRoute, APIWebSocketRoute}  # no route class of its own
     with serving(module) as client:
         order = client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1}).json()  # filled at once

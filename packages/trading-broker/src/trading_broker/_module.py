@@ -102,7 +102,8 @@ class BrokerModule(Module[BrokerSettings]):
             log.warning("the broker's health check cannot read the database: %s: %s", type(exc).__name__, exc)
             report["status"] = "down"
             if details:
-                report["error"] = f"{type(exc).__name__}: {exc}"
+                cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ is not None else exc
+                report["error"] = f"{type(cause).__name__}: {cause}"
             elif isinstance(exc, DatabaseUnavailable):
                 report["error"] = str(exc)
             else:

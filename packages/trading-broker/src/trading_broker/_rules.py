@@ -21,9 +21,10 @@ class Strictness(StrEnum):
     """Also: no price the type does not use, quantity in whole lots, prices on the tick. Broker API v2."""
 
 
-LIMIT_RULES = frozenset({"finite", "max_quantity", "max_price", "buying_power"})
+LIMIT_RULES = frozenset({"printable", "finite", "max_quantity", "max_price", "buying_power"})
 """Rules that refuse an order under every strictness (nothing is stored, the client gets a 422):
-the bounds that keep every number the broker computes with finite, and buying power. Under
+the bounds that keep every number the broker computes with finite, a symbol that can be stored
+(no control character, no lone surrogate), and buying power. Under
 ``BASIC`` the other rules store the order as rejected instead."""
 
 
@@ -39,7 +40,9 @@ def order_violations(
     strict = strictness is Strictness.STRICT
     found: list[Violation] = []
     instrument = instruments.get(order.symbol)
-    if instrument is None:
+    if not order.symbol.isprintable():
+        found.append(Violation("symbol", "printable", "symbol must be printable text, with no control character"))
+    elif instrument is None:
         known = ", ".join(sorted(instruments))
         found.append(Violation("symbol", "unknown_symbol", f"unknown symbol {order.symbol!r}; known: {known}"))
     quantity = order.quantity

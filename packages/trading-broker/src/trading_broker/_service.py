@@ -380,11 +380,11 @@ class BrokerService:
             async with self.store.read() as tx:
                 working = await tx.working_orders(symbols=moved, updated_since=self._checked_at - _CLOCK_SLACK)
         seen = {s: p for s, p in prices.items() if p is not None}
-        self.failed_checks = {}
+        failed_checks: dict[str, str] = {}
         changed = 0
         for snapshot in working:
             if snapshot.symbol in failed:
-                self.failed_checks[snapshot.id] = failed[snapshot.symbol]
+                failed_checks[snapshot.id] = failed[snapshot.symbol]
                 continue
             last = prices.get(snapshot.symbol)
             if last is None:
@@ -399,13 +399,14 @@ class BrokerService:
                 if await self._reject_unfillable(snapshot.id, now, exc):
                     changed += 1
                 else:
-                    self.failed_checks[snapshot.id] = f"the check failed ({type(exc).__name__})"
+                    failed_checks[snapshot.id] = f"the check failed ({type(exc).__name__})"
                 continue
             if done is None:
                 seen.pop(snapshot.symbol, None)  # another transaction held it; look again next time
             elif done:
                 changed += 1
         # Recorded only once every order was handled: after a failure, the next check reads them all again.
+        self.failed_checks = failed_checks
         self._checked = seen
         self._checked_at = now
         return changed

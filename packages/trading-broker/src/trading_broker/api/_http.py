@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -93,6 +95,25 @@ async def broker_error(_: Request, exc: BrokerError) -> JSONResponse:
     return error_response(exc)
 
 
+async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 for a request its schema refuses, in FastAPI's shape, but always encodable: a
+    JSON string may hold a lone surrogate, which pydantic refuses and echoes back in ``input``,
+    and which no UTF-8 body can carry (FastAPI's own handler then fails with a 500)."""
+    return JSONResponse({"detail": _encodable(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
+def _encodable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    return value
+
+
 def answer_broker_errors(api: ModuleApi) -> None:
-    """Answer the service's errors raised by ``api``'s routes with :func:`error_response`."""
+    """Answer the service's errors raised by ``api``'s routes with :func:`error_response`, and
+    requests the schema refuses with :func:`invalid_request`."""
     api.add_exception_handler(BrokerError, broker_error)
+    api.add_exception_handler(RequestValidationError, invalid_request)
