@@ -342,6 +342,9 @@ def test_a_connection_cancelled_again_while_cleaning_up_leaves_nothing_behind() 
         ({"type": "ticks.subscribe", "payload": {"symbol": "bad"}}, ErrorCode.INVALID_PARAMS, "unknown symbol 'BAD'"),
         ({"type": "ticks.unsubscribe", "payload": {"symbol": "X"}}, ErrorCode.NOT_SUBSCRIBED, "not subscribed"),
         ("x" * 70_000, ErrorCode.TOO_LARGE, "at most 65536 bytes"),
+        # 5,000 levels fit in 10 kB and raised RecursionError in the hub, closing the socket with 1011.
+        ("[" * 5_000 + "]" * 5_000, ErrorCode.MALFORMED, "nested too deeply"),
+        ('{"type": "ticks.subscribe", "payload": ' + "[" * 5_000 + "]" * 5_000 + "}", ErrorCode.MALFORMED, "nested"),
     ],
 )
 def test_bad_messages_get_an_error_and_the_socket_stays_open(message: object, code: ErrorCode, fragment: str) -> None:

@@ -222,6 +222,9 @@ class StreamHub:
         outbox = session.outbox
         try:
             raw = json.loads(text)
+        except RecursionError:  # a few kilobytes of brackets: malformed input, not a fault of the server
+            await outbox.reply(encode_error(ErrorCode.MALFORMED, "not JSON: nested too deeply"))
+            return
         except ValueError as exc:
             await outbox.reply(encode_error(ErrorCode.MALFORMED, f"not JSON: {exc}"))
             return
@@ -231,6 +234,9 @@ class StreamHub:
         except ValidationError as exc:
             problem = f'not a message ({describe_errors(exc.errors())}); send {{"type": ..., "payload": {{...}}}}'
             await outbox.reply(encode_error(ErrorCode.MALFORMED, problem, id=request_id))
+            return
+        except RecursionError:
+            await outbox.reply(encode_error(ErrorCode.MALFORMED, "not a message: nested too deeply", id=request_id))
             return
         name, _, action = message.type.partition(".")
         route = self.routes.get(name)
@@ -244,6 +250,9 @@ class StreamHub:
                 params = route.normalize(params)
         except ValidationError as exc:
             await outbox.reply(encode_error(ErrorCode.INVALID_PARAMS, describe_errors(exc.errors()), id=request_id))
+            return
+        except RecursionError:
+            await outbox.reply(encode_error(ErrorCode.INVALID_PARAMS, "payload: nested too deeply", id=request_id))
             return
         except SubscriptionRefused as exc:
             await outbox.reply(encode_error(exc.code, exc.message, id=request_id))
