@@ -44,7 +44,10 @@ SCHEMA_MISSING_TYPE = "urn:trading-api:problem:database-schema-missing"
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {
         "description": "The broker's database cannot serve now; nothing was changed. Retry after `Retry-After` seconds",
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+        # The body is sent as problem+json; "model" makes Problem one shared component (FastAPI also
+        # lists it under application/json, which a client parsing JSON reads the same way).
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         "headers": {"Retry-After": {"description": "Seconds to wait before a retry", "schema": {"type": "integer"}}},
     }
 }

@@ -10,6 +10,7 @@ from .order_status import OrderStatus
 from .order_type import OrderType
 from .placed_order import PlacedOrder
 from .pre_order import PreOrder
+from .problem import Problem
 from .side import Side
 from .validation_error import ValidationError
 from .validation_error_context import ValidationErrorContext
@@ -25,6 +26,7 @@ __all__ = (
     "OrderType",
     "PlacedOrder",
     "PreOrder",
+    "Problem",
     "Side",
     "ValidationError",
     "ValidationErrorContext",

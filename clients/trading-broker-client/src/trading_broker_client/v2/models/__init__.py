@@ -11,6 +11,7 @@ from .order_status import OrderStatus
 from .order_type import OrderType
 from .placed_order_v2 import PlacedOrderV2
 from .pre_order_v2 import PreOrderV2
+from .problem import Problem
 from .side import Side
 from .status_change_v2 import StatusChangeV2
 from .validation_error import ValidationError
@@ -28,6 +29,7 @@ __all__ = (
     "OrderType",
     "PlacedOrderV2",
     "PreOrderV2",
+    "Problem",
     "Side",
     "StatusChangeV2",
     "ValidationError",

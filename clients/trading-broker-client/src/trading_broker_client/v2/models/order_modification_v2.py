@@ -12,7 +12,7 @@ T = TypeVar("T", bound="OrderModificationV2")
 
 @_attrs_define
 class OrderModificationV2:
-    """New values for a working order; fields left out keep their value.
+    """New values for a working order; fields left out keep their value. At least one field.
 
     Attributes:
         limit_price (float | None | Unset):

@@ -17,12 +17,14 @@ class PreOrderV2:
     """An order to place. Unknown fields are refused, so a typo is not silently ignored.
 
     Attributes:
-        quantity (float): A whole number of the symbol's lots
+        quantity (float): A whole number of the symbol's lots, at most the symbol's maximum order quantity
         symbol (str): A symbol the broker trades
-        limit_price (float | None | Unset): On the symbol's tick; required for LIMIT and STOP_LIMIT, refused otherwise
+        limit_price (float | None | Unset): On the symbol's tick, at most its maximum price; required for LIMIT and
+            STOP_LIMIT, refused otherwise
         order_type (OrderType | Unset):
         side (Side | Unset):
-        stop_price (float | None | Unset): On the symbol's tick; required for STOP and STOP_LIMIT, refused otherwise
+        stop_price (float | None | Unset): On the symbol's tick, at most its maximum price; required for STOP and
+            STOP_LIMIT, refused otherwise
     """
 
     quantity: float

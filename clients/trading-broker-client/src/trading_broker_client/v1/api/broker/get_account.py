@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.account_balance import AccountBalance
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -21,11 +22,16 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> AccountBalance | None:
+) -> AccountBalance | Problem | None:
     if response.status_code == 200:
         response_200 = AccountBalance.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -35,7 +41,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[AccountBalance]:
+) -> Response[AccountBalance | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -47,7 +53,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[AccountBalance]:
+) -> Response[AccountBalance | Problem]:
     """Account balance and equity
 
      Balance (initial balance plus realised P&L) and equity (balance plus unrealised P&L).
@@ -57,7 +63,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountBalance]
+        Response[AccountBalance | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -72,7 +78,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> AccountBalance | None:
+) -> AccountBalance | Problem | None:
     """Account balance and equity
 
      Balance (initial balance plus realised P&L) and equity (balance plus unrealised P&L).
@@ -82,7 +88,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountBalance
+        AccountBalance | Problem
     """
 
     return sync_detailed(
@@ -93,7 +99,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[AccountBalance]:
+) -> Response[AccountBalance | Problem]:
     """Account balance and equity
 
      Balance (initial balance plus realised P&L) and equity (balance plus unrealised P&L).
@@ -103,7 +109,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountBalance]
+        Response[AccountBalance | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -116,7 +122,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> AccountBalance | None:
+) -> AccountBalance | Problem | None:
     """Account balance and equity
 
      Balance (initial balance plus realised P&L) and equity (balance plus unrealised P&L).
@@ -126,7 +132,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountBalance
+        AccountBalance | Problem
     """
 
     return (

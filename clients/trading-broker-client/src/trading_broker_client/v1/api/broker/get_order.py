@@ -9,6 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_message import ErrorMessage
 from ...models.http_validation_error import HTTPValidationError
 from ...models.placed_order import PlacedOrder
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -28,7 +29,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorMessage | HTTPValidationError | PlacedOrder | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrder | Problem | None:
     if response.status_code == 200:
         response_200 = PlacedOrder.from_dict(response.json())
 
@@ -44,6 +45,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -52,7 +58,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,7 +71,7 @@ def sync_detailed(
     order_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]:
     """Get an order
 
      One order by id.
@@ -78,7 +84,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrder]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -96,7 +102,7 @@ def sync(
     order_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorMessage | HTTPValidationError | PlacedOrder | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrder | Problem | None:
     """Get an order
 
      One order by id.
@@ -109,7 +115,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrder
+        ErrorMessage | HTTPValidationError | PlacedOrder | Problem
     """
 
     return sync_detailed(
@@ -122,7 +128,7 @@ async def asyncio_detailed(
     order_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]:
     """Get an order
 
      One order by id.
@@ -135,7 +141,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrder]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -151,7 +157,7 @@ async def asyncio(
     order_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorMessage | HTTPValidationError | PlacedOrder | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrder | Problem | None:
     """Get an order
 
      One order by id.
@@ -164,7 +170,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrder
+        ErrorMessage | HTTPValidationError | PlacedOrder | Problem
     """
 
     return (

@@ -7,6 +7,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.execution_report import ExecutionReport
 from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -45,7 +46,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | list[ExecutionReport] | None:
+) -> HTTPValidationError | Problem | list[ExecutionReport] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -61,6 +62,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -69,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | list[ExecutionReport]]:
+) -> Response[HTTPValidationError | Problem | list[ExecutionReport]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,7 +89,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     order_id: None | str | Unset = UNSET,
     symbol: None | str | Unset = UNSET,
-) -> Response[HTTPValidationError | list[ExecutionReport]]:
+) -> Response[HTTPValidationError | Problem | list[ExecutionReport]]:
     """List executions
 
      The fills of the account's orders, oldest first.
@@ -97,7 +103,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | list[ExecutionReport]]
+        Response[HTTPValidationError | Problem | list[ExecutionReport]]
     """
 
     kwargs = _get_kwargs(
@@ -117,7 +123,7 @@ def sync(
     client: AuthenticatedClient | Client,
     order_id: None | str | Unset = UNSET,
     symbol: None | str | Unset = UNSET,
-) -> HTTPValidationError | list[ExecutionReport] | None:
+) -> HTTPValidationError | Problem | list[ExecutionReport] | None:
     """List executions
 
      The fills of the account's orders, oldest first.
@@ -131,7 +137,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | list[ExecutionReport]
+        HTTPValidationError | Problem | list[ExecutionReport]
     """
 
     return sync_detailed(
@@ -146,7 +152,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     order_id: None | str | Unset = UNSET,
     symbol: None | str | Unset = UNSET,
-) -> Response[HTTPValidationError | list[ExecutionReport]]:
+) -> Response[HTTPValidationError | Problem | list[ExecutionReport]]:
     """List executions
 
      The fills of the account's orders, oldest first.
@@ -160,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | list[ExecutionReport]]
+        Response[HTTPValidationError | Problem | list[ExecutionReport]]
     """
 
     kwargs = _get_kwargs(
@@ -178,7 +184,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     order_id: None | str | Unset = UNSET,
     symbol: None | str | Unset = UNSET,
-) -> HTTPValidationError | list[ExecutionReport] | None:
+) -> HTTPValidationError | Problem | list[ExecutionReport] | None:
     """List executions
 
      The fills of the account's orders, oldest first.
@@ -192,7 +198,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | list[ExecutionReport]
+        HTTPValidationError | Problem | list[ExecutionReport]
     """
 
     return (

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.http_validation_error import HTTPValidationError
 from ...models.order_status import OrderStatus
 from ...models.placed_order import PlacedOrder
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -40,7 +41,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | list[PlacedOrder] | None:
+) -> HTTPValidationError | Problem | list[PlacedOrder] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -56,6 +57,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -64,7 +70,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | list[PlacedOrder]]:
+) -> Response[HTTPValidationError | Problem | list[PlacedOrder]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -77,7 +83,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     status: None | OrderStatus | Unset = UNSET,
-) -> Response[HTTPValidationError | list[PlacedOrder]]:
+) -> Response[HTTPValidationError | Problem | list[PlacedOrder]]:
     """List orders
 
      The orders of the account, oldest first.
@@ -90,7 +96,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | list[PlacedOrder]]
+        Response[HTTPValidationError | Problem | list[PlacedOrder]]
     """
 
     kwargs = _get_kwargs(
@@ -108,7 +114,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     status: None | OrderStatus | Unset = UNSET,
-) -> HTTPValidationError | list[PlacedOrder] | None:
+) -> HTTPValidationError | Problem | list[PlacedOrder] | None:
     """List orders
 
      The orders of the account, oldest first.
@@ -121,7 +127,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | list[PlacedOrder]
+        HTTPValidationError | Problem | list[PlacedOrder]
     """
 
     return sync_detailed(
@@ -134,7 +140,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     status: None | OrderStatus | Unset = UNSET,
-) -> Response[HTTPValidationError | list[PlacedOrder]]:
+) -> Response[HTTPValidationError | Problem | list[PlacedOrder]]:
     """List orders
 
      The orders of the account, oldest first.
@@ -147,7 +153,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | list[PlacedOrder]]
+        Response[HTTPValidationError | Problem | list[PlacedOrder]]
     """
 
     kwargs = _get_kwargs(
@@ -163,7 +169,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     status: None | OrderStatus | Unset = UNSET,
-) -> HTTPValidationError | list[PlacedOrder] | None:
+) -> HTTPValidationError | Problem | list[PlacedOrder] | None:
     """List orders
 
      The orders of the account, oldest first.
@@ -176,7 +182,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | list[PlacedOrder]
+        HTTPValidationError | Problem | list[PlacedOrder]
     """
 
     return (

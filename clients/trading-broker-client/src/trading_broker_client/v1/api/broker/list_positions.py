@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.open_position import OpenPosition
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -21,7 +22,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> list[OpenPosition] | None:
+) -> Problem | list[OpenPosition] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -32,6 +33,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -40,7 +46,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[list[OpenPosition]]:
+) -> Response[Problem | list[OpenPosition]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -52,7 +58,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[list[OpenPosition]]:
+) -> Response[Problem | list[OpenPosition]]:
     """List positions
 
      The open positions, one net position per symbol, valued at the last price.
@@ -62,7 +68,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[list[OpenPosition]]
+        Response[Problem | list[OpenPosition]]
     """
 
     kwargs = _get_kwargs()
@@ -77,7 +83,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> list[OpenPosition] | None:
+) -> Problem | list[OpenPosition] | None:
     """List positions
 
      The open positions, one net position per symbol, valued at the last price.
@@ -87,7 +93,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        list[OpenPosition]
+        Problem | list[OpenPosition]
     """
 
     return sync_detailed(
@@ -98,7 +104,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[list[OpenPosition]]:
+) -> Response[Problem | list[OpenPosition]]:
     """List positions
 
      The open positions, one net position per symbol, valued at the last price.
@@ -108,7 +114,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[list[OpenPosition]]
+        Response[Problem | list[OpenPosition]]
     """
 
     kwargs = _get_kwargs()
@@ -121,7 +127,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> list[OpenPosition] | None:
+) -> Problem | list[OpenPosition] | None:
     """List positions
 
      The open positions, one net position per symbol, valued at the last price.
@@ -131,7 +137,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        list[OpenPosition]
+        Problem | list[OpenPosition]
     """
 
     return (

@@ -10,6 +10,7 @@ from ...models.error_message import ErrorMessage
 from ...models.http_validation_error import HTTPValidationError
 from ...models.order_modification import OrderModification
 from ...models.placed_order import PlacedOrder
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -37,7 +38,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorMessage | HTTPValidationError | PlacedOrder | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrder | Problem | None:
     if response.status_code == 200:
         response_200 = PlacedOrder.from_dict(response.json())
 
@@ -58,6 +59,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -66,7 +72,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -80,7 +86,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OrderModification,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]:
     """Modify a working order
 
      Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected.
@@ -95,7 +101,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrder]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -115,7 +121,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: OrderModification,
-) -> ErrorMessage | HTTPValidationError | PlacedOrder | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrder | Problem | None:
     """Modify a working order
 
      Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected.
@@ -130,7 +136,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrder
+        ErrorMessage | HTTPValidationError | PlacedOrder | Problem
     """
 
     return sync_detailed(
@@ -145,7 +151,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OrderModification,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]:
     """Modify a working order
 
      Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected.
@@ -160,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrder]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrder | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -178,7 +184,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: OrderModification,
-) -> ErrorMessage | HTTPValidationError | PlacedOrder | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrder | Problem | None:
     """Modify a working order
 
      Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected.
@@ -193,7 +199,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrder
+        ErrorMessage | HTTPValidationError | PlacedOrder | Problem
     """
 
     return (

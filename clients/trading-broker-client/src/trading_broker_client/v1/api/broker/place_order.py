@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.http_validation_error import HTTPValidationError
 from ...models.placed_order import PlacedOrder
 from ...models.pre_order import PreOrder
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -32,7 +33,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | PlacedOrder | None:
+) -> HTTPValidationError | PlacedOrder | Problem | None:
     if response.status_code == 200:
         response_200 = PlacedOrder.from_dict(response.json())
 
@@ -43,6 +44,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -51,7 +57,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | PlacedOrder]:
+) -> Response[HTTPValidationError | PlacedOrder | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -64,7 +70,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: PreOrder,
-) -> Response[HTTPValidationError | PlacedOrder]:
+) -> Response[HTTPValidationError | PlacedOrder | Problem]:
     """Place an order
 
      Place an order; market orders fill at once at the last price.
@@ -77,7 +83,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | PlacedOrder]
+        Response[HTTPValidationError | PlacedOrder | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -95,7 +101,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: PreOrder,
-) -> HTTPValidationError | PlacedOrder | None:
+) -> HTTPValidationError | PlacedOrder | Problem | None:
     """Place an order
 
      Place an order; market orders fill at once at the last price.
@@ -108,7 +114,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | PlacedOrder
+        HTTPValidationError | PlacedOrder | Problem
     """
 
     return sync_detailed(
@@ -121,7 +127,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: PreOrder,
-) -> Response[HTTPValidationError | PlacedOrder]:
+) -> Response[HTTPValidationError | PlacedOrder | Problem]:
     """Place an order
 
      Place an order; market orders fill at once at the last price.
@@ -134,7 +140,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | PlacedOrder]
+        Response[HTTPValidationError | PlacedOrder | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +156,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: PreOrder,
-) -> HTTPValidationError | PlacedOrder | None:
+) -> HTTPValidationError | PlacedOrder | Problem | None:
     """Place an order
 
      Place an order; market orders fill at once at the last price.
@@ -163,7 +169,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | PlacedOrder
+        HTTPValidationError | PlacedOrder | Problem
     """
 
     return (

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.account_balance_v2 import AccountBalanceV2
 from ...models.error_message import ErrorMessage
 from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -23,7 +24,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> AccountBalanceV2 | ErrorMessage | HTTPValidationError | None:
+) -> AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem | None:
     if response.status_code == 200:
         response_200 = AccountBalanceV2.from_dict(response.json())
 
@@ -39,6 +40,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -47,7 +53,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError]:
+) -> Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +65,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError]:
+) -> Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem]:
     """Account balance and equity
 
      Balance, equity and P&L of the token's account.
@@ -69,7 +75,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError]
+        Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -84,7 +90,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> AccountBalanceV2 | ErrorMessage | HTTPValidationError | None:
+) -> AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem | None:
     """Account balance and equity
 
      Balance, equity and P&L of the token's account.
@@ -94,7 +100,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountBalanceV2 | ErrorMessage | HTTPValidationError
+        AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem
     """
 
     return sync_detailed(
@@ -105,7 +111,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError]:
+) -> Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem]:
     """Account balance and equity
 
      Balance, equity and P&L of the token's account.
@@ -115,7 +121,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError]
+        Response[AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -128,7 +134,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> AccountBalanceV2 | ErrorMessage | HTTPValidationError | None:
+) -> AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem | None:
     """Account balance and equity
 
      Balance, equity and P&L of the token's account.
@@ -138,7 +144,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountBalanceV2 | ErrorMessage | HTTPValidationError
+        AccountBalanceV2 | ErrorMessage | HTTPValidationError | Problem
     """
 
     return (

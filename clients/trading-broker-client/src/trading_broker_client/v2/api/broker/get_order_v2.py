@@ -9,6 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_message import ErrorMessage
 from ...models.http_validation_error import HTTPValidationError
 from ...models.placed_order_v2 import PlacedOrderV2
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -28,7 +29,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     if response.status_code == 200:
         response_200 = PlacedOrderV2.from_dict(response.json())
 
@@ -49,6 +50,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -57,7 +63,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +76,7 @@ def sync_detailed(
     order_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     """Get an order
 
      One order of the token's account by id.
@@ -83,7 +89,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -101,7 +107,7 @@ def sync(
     order_id: str,
     *,
     client: AuthenticatedClient,
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     """Get an order
 
      One order of the token's account by id.
@@ -114,7 +120,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrderV2
+        ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem
     """
 
     return sync_detailed(
@@ -127,7 +133,7 @@ async def asyncio_detailed(
     order_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     """Get an order
 
      One order of the token's account by id.
@@ -140,7 +146,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -156,7 +162,7 @@ async def asyncio(
     order_id: str,
     *,
     client: AuthenticatedClient,
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     """Get an order
 
      One order of the token's account by id.
@@ -169,7 +175,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrderV2
+        ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem
     """
 
     return (

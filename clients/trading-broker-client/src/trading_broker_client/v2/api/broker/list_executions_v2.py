@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_message import ErrorMessage
 from ...models.execution_report_v2 import ExecutionReportV2
 from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -46,7 +47,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorMessage | HTTPValidationError | list[ExecutionReportV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -67,6 +68,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -75,7 +81,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorMessage | HTTPValidationError | list[ExecutionReportV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,7 +95,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     order_id: None | str | Unset = UNSET,
     symbol: None | str | Unset = UNSET,
-) -> Response[ErrorMessage | HTTPValidationError | list[ExecutionReportV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2]]:
     """List executions
 
      The fills of the token's account's orders, oldest first.
@@ -103,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | list[ExecutionReportV2]]
+        Response[ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2]]
     """
 
     kwargs = _get_kwargs(
@@ -123,7 +129,7 @@ def sync(
     client: AuthenticatedClient,
     order_id: None | str | Unset = UNSET,
     symbol: None | str | Unset = UNSET,
-) -> ErrorMessage | HTTPValidationError | list[ExecutionReportV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2] | None:
     """List executions
 
      The fills of the token's account's orders, oldest first.
@@ -137,7 +143,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | list[ExecutionReportV2]
+        ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2]
     """
 
     return sync_detailed(
@@ -152,7 +158,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     order_id: None | str | Unset = UNSET,
     symbol: None | str | Unset = UNSET,
-) -> Response[ErrorMessage | HTTPValidationError | list[ExecutionReportV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2]]:
     """List executions
 
      The fills of the token's account's orders, oldest first.
@@ -166,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | list[ExecutionReportV2]]
+        Response[ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2]]
     """
 
     kwargs = _get_kwargs(
@@ -184,7 +190,7 @@ async def asyncio(
     client: AuthenticatedClient,
     order_id: None | str | Unset = UNSET,
     symbol: None | str | Unset = UNSET,
-) -> ErrorMessage | HTTPValidationError | list[ExecutionReportV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2] | None:
     """List executions
 
      The fills of the token's account's orders, oldest first.
@@ -198,7 +204,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | list[ExecutionReportV2]
+        ErrorMessage | HTTPValidationError | Problem | list[ExecutionReportV2]
     """
 
     return (

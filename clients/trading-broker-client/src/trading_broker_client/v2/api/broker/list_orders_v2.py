@@ -9,6 +9,7 @@ from ...models.error_message import ErrorMessage
 from ...models.http_validation_error import HTTPValidationError
 from ...models.order_status import OrderStatus
 from ...models.placed_order_v2 import PlacedOrderV2
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -41,7 +42,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorMessage | HTTPValidationError | list[PlacedOrderV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -62,6 +63,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -70,7 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,7 +89,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     status: None | OrderStatus | Unset = UNSET,
-) -> Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2]]:
     """List orders
 
      The orders of the token's account, oldest first.
@@ -96,7 +102,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]
+        Response[ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2]]
     """
 
     kwargs = _get_kwargs(
@@ -114,7 +120,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     status: None | OrderStatus | Unset = UNSET,
-) -> ErrorMessage | HTTPValidationError | list[PlacedOrderV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2] | None:
     """List orders
 
      The orders of the token's account, oldest first.
@@ -127,7 +133,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | list[PlacedOrderV2]
+        ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2]
     """
 
     return sync_detailed(
@@ -140,7 +146,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     status: None | OrderStatus | Unset = UNSET,
-) -> Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2]]:
     """List orders
 
      The orders of the token's account, oldest first.
@@ -153,7 +159,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | list[PlacedOrderV2]]
+        Response[ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2]]
     """
 
     kwargs = _get_kwargs(
@@ -169,7 +175,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     status: None | OrderStatus | Unset = UNSET,
-) -> ErrorMessage | HTTPValidationError | list[PlacedOrderV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2] | None:
     """List orders
 
      The orders of the token's account, oldest first.
@@ -182,7 +188,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | list[PlacedOrderV2]
+        ErrorMessage | HTTPValidationError | Problem | list[PlacedOrderV2]
     """
 
     return (

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_message import ErrorMessage
 from ...models.http_validation_error import HTTPValidationError
 from ...models.open_position_v2 import OpenPositionV2
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -23,7 +24,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorMessage | HTTPValidationError | list[OpenPositionV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -44,6 +45,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -52,7 +58,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorMessage | HTTPValidationError | list[OpenPositionV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -64,7 +70,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorMessage | HTTPValidationError | list[OpenPositionV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2]]:
     """List positions
 
      The open positions of the token's account, one net position per symbol, valued at the last price.
@@ -74,7 +80,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | list[OpenPositionV2]]
+        Response[ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2]]
     """
 
     kwargs = _get_kwargs()
@@ -89,7 +95,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> ErrorMessage | HTTPValidationError | list[OpenPositionV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2] | None:
     """List positions
 
      The open positions of the token's account, one net position per symbol, valued at the last price.
@@ -99,7 +105,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | list[OpenPositionV2]
+        ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2]
     """
 
     return sync_detailed(
@@ -110,7 +116,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorMessage | HTTPValidationError | list[OpenPositionV2]]:
+) -> Response[ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2]]:
     """List positions
 
      The open positions of the token's account, one net position per symbol, valued at the last price.
@@ -120,7 +126,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | list[OpenPositionV2]]
+        Response[ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2]]
     """
 
     kwargs = _get_kwargs()
@@ -133,7 +139,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> ErrorMessage | HTTPValidationError | list[OpenPositionV2] | None:
+) -> ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2] | None:
     """List positions
 
      The open positions of the token's account, one net position per symbol, valued at the last price.
@@ -143,7 +149,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | list[OpenPositionV2]
+        ErrorMessage | HTTPValidationError | Problem | list[OpenPositionV2]
     """
 
     return (

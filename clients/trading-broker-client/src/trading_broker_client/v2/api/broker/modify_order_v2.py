@@ -10,6 +10,7 @@ from ...models.error_message import ErrorMessage
 from ...models.http_validation_error import HTTPValidationError
 from ...models.order_modification_v2 import OrderModificationV2
 from ...models.placed_order_v2 import PlacedOrderV2
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -37,7 +38,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     if response.status_code == 200:
         response_200 = PlacedOrderV2.from_dict(response.json())
 
@@ -63,6 +64,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -71,7 +77,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -85,7 +91,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: OrderModificationV2,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     """Modify a working order
 
      Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected.
@@ -93,14 +99,14 @@ def sync_detailed(
     Args:
         order_id (str):
         body (OrderModificationV2): New values for a working order; fields left out keep their
-            value.
+            value. At least one field.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -120,7 +126,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: OrderModificationV2,
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     """Modify a working order
 
      Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected.
@@ -128,14 +134,14 @@ def sync(
     Args:
         order_id (str):
         body (OrderModificationV2): New values for a working order; fields left out keep their
-            value.
+            value. At least one field.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrderV2
+        ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem
     """
 
     return sync_detailed(
@@ -150,7 +156,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: OrderModificationV2,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     """Modify a working order
 
      Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected.
@@ -158,14 +164,14 @@ async def asyncio_detailed(
     Args:
         order_id (str):
         body (OrderModificationV2): New values for a working order; fields left out keep their
-            value.
+            value. At least one field.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -183,7 +189,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: OrderModificationV2,
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     """Modify a working order
 
      Change the quantity or prices of a working order; 409 once it is filled, canceled or rejected.
@@ -191,14 +197,14 @@ async def asyncio(
     Args:
         order_id (str):
         body (OrderModificationV2): New values for a working order; fields left out keep their
-            value.
+            value. At least one field.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrderV2
+        ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem
     """
 
     return (

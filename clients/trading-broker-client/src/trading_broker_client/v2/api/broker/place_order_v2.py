@@ -9,6 +9,7 @@ from ...models.error_message import ErrorMessage
 from ...models.http_validation_error import HTTPValidationError
 from ...models.placed_order_v2 import PlacedOrderV2
 from ...models.pre_order_v2 import PreOrderV2
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -36,7 +37,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     if response.status_code == 200:
         response_200 = PlacedOrderV2.from_dict(response.json())
 
@@ -52,6 +53,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -60,7 +66,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,7 +80,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: PreOrderV2,
     idempotency_key: None | str | Unset = UNSET,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     """Place an order
 
      Place an order; market orders fill at once at the last price.
@@ -90,7 +96,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -110,7 +116,7 @@ def sync(
     client: AuthenticatedClient,
     body: PreOrderV2,
     idempotency_key: None | str | Unset = UNSET,
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     """Place an order
 
      Place an order; market orders fill at once at the last price.
@@ -126,7 +132,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrderV2
+        ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem
     """
 
     return sync_detailed(
@@ -141,7 +147,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: PreOrderV2,
     idempotency_key: None | str | Unset = UNSET,
-) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]:
+) -> Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]:
     """Place an order
 
      Place an order; market orders fill at once at the last price.
@@ -157,7 +163,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2]
+        Response[ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -175,7 +181,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: PreOrderV2,
     idempotency_key: None | str | Unset = UNSET,
-) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | None:
+) -> ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem | None:
     """Place an order
 
      Place an order; market orders fill at once at the last price.
@@ -191,7 +197,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorMessage | HTTPValidationError | PlacedOrderV2
+        ErrorMessage | HTTPValidationError | PlacedOrderV2 | Problem
     """
 
     return (
