@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ from trading_core import ModuleContext
 from trading_core.testing import include_api
 from trading_datafeed import DatafeedModule
 from trading_datafeed.api.v1 import DatafeedApi
+
+sys.path.insert(0, str(Path(__file__).parent))  # old_datafeed.py beside this file, in any import mode
 
 NOW = datetime(2025, 3, 12, 15, 30, 20, tzinfo=UTC).timestamp()
 

@@ -53,7 +53,7 @@ def _decimals(pricescale: int) -> int:
     return max(0, math.ceil(math.log10(pricescale)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Bar:
     """One OHLCV bar, stamped with the second it starts (UTC)."""
 

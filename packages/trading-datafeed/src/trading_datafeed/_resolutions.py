@@ -61,6 +61,24 @@ class Resolution:
             return int(datetime(year, month, 1, tzinfo=UTC).timestamp())
         return start - self.seconds
 
+    def number(self, t: int) -> int:
+        """The bar that contains ``t``, numbered so that consecutive bars have consecutive numbers."""
+        if self.unit == "month":
+            d = datetime.fromtimestamp(t, UTC)
+            return d.year * 12 + d.month - 1
+        if self.unit == "week":
+            return (t - _MONDAY) // _WEEK
+        return t // self.seconds
+
+    def start_of(self, number: int) -> int:
+        """The start of the bar numbered ``number`` (see :meth:`number`)."""
+        if self.unit == "month":
+            year, month = divmod(number, 12)
+            return int(datetime(year, month + 1, 1, tzinfo=UTC).timestamp())
+        if self.unit == "week":
+            return _MONDAY + number * _WEEK
+        return number * self.seconds
+
     def is_multiple_of(self, base: Resolution) -> bool:
         """Whether bars of this resolution can be built from bars of ``base``."""
         if base.unit == "minute":
