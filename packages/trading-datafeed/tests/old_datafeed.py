@@ -5,6 +5,7 @@ float for float."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from trading_datafeed import RESOLUTIONS, Bar, Quote, Resolution, SymbolInfo
-from trading_datafeed._marks import LOOKBACK, Mark, big_moves
+from trading_datafeed._marks import BIG_MOVE, LOOKBACK, Mark
 
 MARKET_START = int(datetime(2000, 1, 3, tzinfo=UTC).timestamp())
 """The first second of simulated history (a Monday): no bar starts earlier."""
@@ -182,3 +183,32 @@ def old_marks(market: OldMarket, ticker: str, *, start: int, end: int, now: floa
         return []
     before = market.bars(ticker, day, end=inside[0].time, start=None, limit=LOOKBACK + 1, now=now)
     return big_moves(ticker, before + inside, start=start, end=end)
+
+
+def big_moves(ticker: str, days: list[Bar], *, start: int, end: int) -> list[Mark]:
+    """Marks for the big daily moves among ``days`` (oldest first, including up to
+    :data:`LOOKBACK` days before ``start``) stamped in ``[start, end)``."""
+    moves = [b.close / a.close - 1 if a.close else 0.0 for a, b in itertools.pairwise(days)]
+    marks = []
+    window = 0.0  # the sum of the absolute moves of the LOOKBACK days before day i
+    for i, move in enumerate(moves):
+        day = days[i + 1]
+        if i >= LOOKBACK:
+            typical = window / LOOKBACK
+            if start <= day.time < end and typical > 0 and abs(move) >= BIG_MOVE * typical:
+                up = move > 0
+                date = datetime.fromtimestamp(day.time, UTC).date().isoformat()
+                marks.append(
+                    Mark(
+                        id=f"{ticker}-{day.time}",
+                        time=day.time,
+                        color="green" if up else "red",
+                        text=f"{ticker} {'rose' if up else 'fell'} {abs(move) * 100:.2f}% on {date}, to {day.close:g}; "
+                        f"{abs(move) / typical:.1f} times its {LOOKBACK}-day average move",
+                        label="U" if up else "D",
+                        label_font_color="white",
+                    )
+                )
+            window -= abs(moves[i - LOOKBACK])
+        window += abs(move)
+    return marks

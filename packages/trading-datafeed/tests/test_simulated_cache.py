@@ -1,5 +1,6 @@
-"""The simulated market keeps closed bars and shares the forming bar and quotes: the answers stay
-those of trading-datafeed 1.0 (``old_datafeed.py``, its code kept verbatim), float for float."""
+"""The simulated market keeps closed bars and shares the forming bar and quotes, the service keeps
+the marks of closed days: the answers stay those of trading-datafeed 1.0 (``old_datafeed.py``, its
+code kept verbatim), float for float."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from old_datafeed import OldMarket
+from old_datafeed import OldMarket, old_marks
 
-from trading_datafeed import BUILTIN_SYMBOLS, MARKET_START, RESOLUTIONS, Bar, SimulatedMarket
+from trading_datafeed import BUILTIN_SYMBOLS, MARKET_START, RESOLUTIONS, Bar, DatafeedService, SimulatedMarket
 
 NOW = datetime(2025, 3, 12, 15, 30, 20, tzinfo=UTC).timestamp()
+DAY = 86_400
 TICKERS = [s.info.ticker for s in BUILTIN_SYMBOLS]
 
 
@@ -93,3 +95,32 @@ def test_the_cache_is_bounded() -> None:
     for ticker in TICKERS[:4]:
         market.bars(ticker, RESOLUTIONS["1"], end=int(NOW), start=None, limit=1_000, now=NOW)
     assert 0 < market.cached_bars() <= 1_000
+
+
+@pytest.mark.parametrize(
+    ("ticker", "start", "end", "now"),
+    [
+        ("AAPL", 0, int(NOW) + 1, NOW),  # everything, today's forming day included
+        ("BTCUSD", MARKET_START + 40 * DAY, MARKET_START + 900 * DAY, NOW),  # old days only
+        ("EURUSD", int(NOW) - 300 * DAY, int(NOW) + 10 * DAY, NOW + 0.5),  # ranges into the future
+        ("TSLA", int(NOW) - 90 * DAY, int(NOW) - DAY, NOW),  # a few weeks
+        ("NVDA", 0, int(NOW) - 3_000 * DAY, NOW - 7_777 * DAY),  # another "now", years back
+    ],
+)
+def test_marks_are_those_of_1_0(ticker: str, start: int, end: int, now: float) -> None:
+    service = DatafeedService(SimulatedMarket(), clock=lambda: now)
+    expected = old_marks(OldMarket(), ticker, start=start, end=end, now=now)
+    assert service.marks(ticker, start=start, end=end) == expected
+    assert service.marks(ticker, start=start, end=end) == expected  # from the kept blocks
+    assert len(expected) > 0
+
+
+def test_kept_marks_follow_the_days_that_close() -> None:
+    clock = [NOW]
+    service = DatafeedService(SimulatedMarket(), clock=lambda: clock[0])
+    old = OldMarket()
+    for step in range(0, 30 * DAY, 3 * DAY + 4_321):  # days close while the marks are kept
+        clock[0] = NOW + step
+        start = int(NOW) - 400 * DAY
+        expected = old_marks(old, "ETHUSD", start=start, end=int(clock[0]) + DAY, now=clock[0])
+        assert service.marks("ETHUSD", start=start, end=int(clock[0]) + DAY) == expected

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ._errors import InvalidParameter, UnknownGroup, UnknownSymbol
-from ._marks import LOOKBACK, Mark, TimescaleMark, big_moves, quarters
+from ._marks import KeptMarks, Mark, TimescaleMark, quarters
 from ._models import Bar, MarketData, Quote, SymbolInfo
 from ._resolutions import RESOLUTIONS, Resolution, parse_resolution
 
@@ -39,6 +39,7 @@ class DatafeedService:
         self.market = market
         self._clock = clock if clock is not None else time.time
         self.max_bars = max_bars
+        self._marks = KeptMarks(market)
 
     def now(self) -> int:
         """The server's time in Unix seconds."""
@@ -146,12 +147,9 @@ class DatafeedService:
             return []
         now = self._clock()
         inside = self.market.bars(info.ticker, day, end=end, start=start, limit=self.max_bars, now=now)
-        if not inside:
-            return []
-        # The days before the range, however far back they are, so a day's mark does not depend
-        # on the range the chart asked for.
-        before = self.market.bars(info.ticker, day, end=inside[0].time, start=None, limit=LOOKBACK + 1, now=now)
-        return big_moves(info.ticker, before + inside, start=start, end=end)
+        # Each day is compared with the days before it, however far back they are, so a day's mark
+        # does not depend on the range the chart asked for (and can be kept).
+        return self._marks.big_moves(info.ticker, inside, start=start, end=end, now=now)
 
     def timescale_marks(self, symbol: str, *, start: int, end: int) -> list[TimescaleMark]:
         """A mark at the start of each quarter in ``[start, end)``, with the quarter's change."""
