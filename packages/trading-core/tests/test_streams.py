@@ -399,6 +399,29 @@ def test_subscriptions_per_connection_are_bounded() -> None:
     run(test)
 
 
+def test_feeds_per_endpoint_are_bounded_for_all_clients() -> None:
+    async def test() -> None:
+        source = Source()
+        app, hub = make_app(source, limits=StreamLimits(max_feeds=2))
+        first, second = await connected(app), await connected(app)
+        await first.subscribe("A")
+        await second.subscribe("B")
+        error = await second.request({"type": "ticks.subscribe", "id": 9, "payload": {"symbol": "C"}})
+        assert error["id"] == 9
+        assert error["payload"]["code"] == ErrorCode.TOO_MANY_SUBSCRIPTIONS
+        assert "most feeds (2)" in error["payload"]["message"]
+        # A topic that already runs costs no feed: still accepted.
+        assert (await second.subscribe("A"))["topic"] == 'ticks:{"symbol":"A"}'
+        assert source.started == [("A", None), ("B", None)]
+        assert len(hub.feeds()) == 2
+        await first.disconnect()
+        await second.request({"type": "ticks.unsubscribe", "payload": {"symbol": "B"}})
+        await second.subscribe("C")  # room again
+        await second.disconnect()
+
+    run(test)
+
+
 def test_a_feed_that_ends_or_fails_tells_its_subscribers() -> None:
     async def test() -> None:
         source = Source()
@@ -652,3 +675,5 @@ def test_bad_definitions_are_refused() -> None:
         StreamLimits(queue_size=0)
     with pytest.raises(ValueError, match="close_timeout must be positive"):
         StreamLimits(close_timeout=0)
+    with pytest.raises(ValueError, match="max_feeds must be 1 or more"):
+        StreamLimits(max_feeds=0)

@@ -290,6 +290,11 @@ class StreamHub:
         # queue the response without yielding to the feeds in between.
         await session.outbox.room()
         topic = self._topics.get(key)
+        if topic is None and self.limits.max_feeds is not None and len(self._topics) >= self.limits.max_feeds:
+            most = self.limits.max_feeds
+            problem = f"the server runs its most feeds ({most}); subscribe to a topic that already runs, or try later"
+            session.outbox.reply_nowait(encode_error(ErrorCode.TOO_MANY_SUBSCRIPTIONS, problem, id=request_id))
+            return
         if topic is None:
             identity = session.identity if route.per_identity else None
             topic = self._topics[key] = _Topic(key, route, params, identity)
