@@ -54,6 +54,8 @@ BODIES = {
     "market": {"symbol": "AAPL", "quantity": 1},
     "limit": {"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": 1.0},
 }
+# The largest leverage the broker takes: 100 x 100,000 of buying power, far above the orders placed.
+LEVERAGE = 100
 REQUESTS = {
     "market": OrderRequest("AAPL", 1),
     "limit": OrderRequest("AAPL", 1, order_type=OrderType.LIMIT, limit_price=1.0),
@@ -148,6 +150,8 @@ class Server:
             # The matcher re-checks working orders; the limit orders of this benchmark pile up,
             # so it would compete with the placements it is not measuring.
             TRADING_MODULES__BROKER__MATCH_INTERVAL="3600",
+            # Thousands of orders of one account: buying power must not be what stops them.
+            TRADING_MODULES__BROKER__LEVERAGE=str(LEVERAGE),
         )
         self.log = (folder / f"server-{self.port}.log").open("w")
         command = [sys.executable, "-m", "uvicorn", "trading_host.main:app", "--port", str(self.port)]
@@ -217,7 +221,7 @@ async def http_round(base_url: str, kind: str, count: int, concurrency: int) -> 
 
 
 async def service_round(url: str, kind: str, count: int, concurrency: int) -> tuple[float, list[float]]:
-    service = BrokerService(database_url=url)
+    service = BrokerService(database_url=url, leverage=LEVERAGE)
     await service.open()
     try:
 
