@@ -24,7 +24,7 @@ from trading_core import CommandContext, run_host_command
 from . import _keys, _migrate
 from ._auth import StoredKey
 from ._database import create_engine, describe, normalize_url
-from ._errors import UnknownApiKey
+from ._errors import DatabaseUnavailable, UnknownApiKey
 from ._module import BrokerModule
 from ._store import BrokerStore
 
@@ -97,9 +97,11 @@ def _run(database: Database, work: Callable[[BrokerStore], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except UnknownApiKey as exc:
         _fail(str(exc))
-    except (OSError, OperationalError, DBAPIError) as exc:
+    except (OSError, OperationalError, DBAPIError, DatabaseUnavailable) as exc:
+        # An operator runs the command: the driver's own words, which the HTTP answers leave out.
+        cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ is not None else exc
         where = describe(normalize_url(database.url))
-        _fail(f"cannot use the database {where} (from {database.source}): {exc}")
+        _fail(f"cannot use the database {where} (from {database.source}): {cause}")
 
 
 def _key_json(key: StoredKey) -> dict[str, Any]:

@@ -24,6 +24,8 @@ _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 _ALIASES = {"postgres": "postgresql"}
 # How long a SQLite connection waits for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Seconds to wait for a PostgreSQL connection to be made.
+CONNECT_TIMEOUT = 10.0
 WRITE_OPTION = "trading_broker_write"
 """Execution option marking a connection that will write: on SQLite its transaction takes the
 write lock at BEGIN, so a read-then-write cannot interleave with another writer."""
@@ -71,7 +73,9 @@ def create_engine(url: str | URL) -> AsyncEngine:
     parsed = url if isinstance(url, URL) else normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    connect_args: dict[str, Any] = {"server_settings": {"synchronous_commit": "on"}}
+    # A server that drops packets instead of refusing: give up after CONNECT_TIMEOUT (asyncpg waits
+    # 60 s), so that requests get their 503 and the matcher its next tick in good time.
+    connect_args: dict[str, Any] = {"server_settings": {"synchronous_commit": "on"}, "timeout": CONNECT_TIMEOUT}
     return create_async_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
 
 
