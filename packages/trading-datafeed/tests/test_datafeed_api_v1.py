@@ -291,5 +291,5 @@ def test_operation_ids(client):
         "getTimescaleMarks",
     }
     errors = spec["paths"][f"{P}/history"]["get"]["responses"]
-    assert set(errors) == {"200", "404", "422"}
+    assert set(errors) == {"200", "404", "422", "429", "503"}
     assert errors["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/UdfError")

@@ -30,7 +30,7 @@ def test_the_module_is_generic_in_its_settings_and_takes_them_validated():
 def test_health_reports_the_source():
     report = asyncio.run(DatafeedModule().health())
     streams = {"connections": 0, "feeds": 0}
-    assert report == {"status": "ok", "source": "simulated", "symbols": 12, "streams": streams}
+    assert report == {"status": "ok", "source": "simulated", "symbols": 12, "streams": streams, "computing": 0}
 
 
 def test_csv_files_are_read_in_the_lifespan(tmp_path):
@@ -45,5 +45,5 @@ def test_csv_files_are_read_in_the_lifespan(tmp_path):
 
     before, during = asyncio.run(scenario())
     streams = {"connections": 0, "feeds": 0}
-    assert before == {"status": "degraded", "source": "csv", "symbols": 0, "streams": streams}
-    assert during == {"status": "ok", "source": "csv", "symbols": 1, "streams": streams}
+    assert before == {"status": "degraded", "source": "csv", "symbols": 0, "streams": streams, "computing": 0}
+    assert during == {"status": "ok", "source": "csv", "symbols": 1, "streams": streams, "computing": 0}

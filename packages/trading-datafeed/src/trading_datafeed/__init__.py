@@ -7,7 +7,7 @@ TradingView's UDF protocol.
 """
 
 from ._csv import CsvMarket
-from ._errors import DatafeedError, DataFileError, InvalidParameter, UnknownGroup, UnknownSymbol
+from ._errors import Busy, DatafeedError, DataFileError, InvalidParameter, TooManyRequests, UnknownGroup, UnknownSymbol
 from ._marks import Mark, TimescaleMark
 from ._models import Bar, MarketData, Quote, SymbolInfo
 from ._module import DatafeedModule
@@ -22,6 +22,7 @@ __all__ = [
     "MARKET_START",
     "RESOLUTIONS",
     "Bar",
+    "Busy",
     "CsvMarket",
     "DataFileError",
     "DatafeedError",
@@ -39,6 +40,7 @@ __all__ = [
     "SimulatedSymbol",
     "SymbolInfo",
     "TimescaleMark",
+    "TooManyRequests",
     "UnknownGroup",
     "UnknownSymbol",
     "__version__",

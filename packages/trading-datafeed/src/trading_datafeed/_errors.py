@@ -33,3 +33,21 @@ class InvalidParameter(DatafeedError):
 
 class DataFileError(DatafeedError):
     """An OHLCV file that cannot be read; the message names the file and line."""
+
+
+class TooManyRequests(DatafeedError):
+    """A client already has its most requests computed or waiting; answered 429."""
+
+    def __init__(self, client: str, most: int) -> None:
+        super().__init__(
+            f"too many requests at once from {client}: at most {most} are computed or waiting; "
+            "send the next when one has been answered"
+        )
+        self.client = client
+
+
+class Busy(DatafeedError):
+    """Every compute thread is taken and the queue of waiting requests is full; answered 503."""
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(f"the datafeed is busy ({waiting} requests waiting); try again in a moment")

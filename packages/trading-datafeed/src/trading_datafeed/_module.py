@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from trading_core import Module, ModuleContext
 from trading_core.streams import StreamHub
 
+from ._compute import Compute
 from ._csv import CsvMarket
 from ._models import MarketData
 from ._service import DatafeedService
@@ -38,8 +40,17 @@ class DatafeedModule(Module[DatafeedSettings]):
         super().__init__(context)
         settings = self.settings
         if market is None:
-            market = CsvMarket(settings.csv_dir) if settings.csv_dir is not None else SimulatedMarket()
+            if settings.csv_dir is not None:
+                market = CsvMarket(settings.csv_dir)
+            else:
+                market = SimulatedMarket(cached_bars=settings.cached_bars)
         self.service = DatafeedService(market, clock=clock, max_bars=settings.max_bars)
+        self.compute = Compute(
+            threads=settings.compute_threads, queue=settings.compute_queue, per_client=settings.max_client_requests
+        )
+        """The threads computing bars, marks and quotes for requests, off the event loop."""
+        self.stream_clients: Counter[str] = Counter()
+        """Open stream connections per client address, for every API version of the process."""
         self.stream_hubs: list[StreamHub] = []
         """The stream endpoints of the API versions served, for health reports and shutdown."""
 
@@ -59,6 +70,7 @@ class DatafeedModule(Module[DatafeedSettings]):
         finally:
             # Whatever the server did with the open sockets, no feed outlives the module.
             await asyncio.gather(*(hub.close() for hub in self.stream_hubs))
+            self.compute.close()
 
     async def health(self) -> dict[str, Any]:
         symbols = len(self.service.market.symbols())
@@ -70,4 +82,5 @@ class DatafeedModule(Module[DatafeedSettings]):
                 "connections": sum(hub.connections for hub in self.stream_hubs),
                 "feeds": sum(len(hub.feeds()) for hub in self.stream_hubs),
             },
+            "computing": self.compute.pending,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -166,20 +167,49 @@ class DatafeedService:
         months = self.market.bars(info.ticker, month, end=end, start=since, limit=self.max_bars, now=self._clock())
         return quarters(info.ticker, months, start=start, end=end)
 
-    async def live_bars(self, ticker: str, resolution: Resolution, *, interval: float) -> AsyncIterator[Bar]:
-        """The bar forming now (for a file, its last bar), every ``interval`` seconds."""
-        while True:
+    async def live_bars(
+        self, ticker: str, resolution: Resolution, *, interval: float, phase: float = 0.0
+    ) -> AsyncIterator[Bar]:
+        """The bar forming now (for a file, its last bar), now and then every ``interval`` seconds
+        (see :func:`ticks` for ``phase``)."""
+        async for _ in ticks(interval, phase):
             now = self._clock()
             bars = self.market.bars(ticker, resolution, end=int(now) + 1, start=None, limit=1, now=now)
             if bars:
                 yield bars[-1]
-            await asyncio.sleep(interval)
 
-    async def live_quotes(self, names: list[str], *, interval: float) -> AsyncIterator[list[QuoteResult]]:
-        """The quotes of ``names``, every ``interval`` seconds."""
-        while True:
+    async def live_quotes(
+        self, names: list[str], *, interval: float, phase: float = 0.0
+    ) -> AsyncIterator[list[QuoteResult]]:
+        """The quotes of ``names``, now and then every ``interval`` seconds (see :func:`ticks`)."""
+        async for _ in ticks(interval, phase):
             yield self.quotes(names)
-            await asyncio.sleep(interval)
+
+
+async def ticks(interval: float, phase: float = 0.0) -> AsyncIterator[None]:
+    """Now, then every ``interval`` seconds at the moments ``phase`` (a fraction of ``interval``,
+    in [0, 1)) into each period of the event loop's clock (see :func:`_next_tick`).
+
+    Feeds that tick with different phases spread their work over the interval: thousands of feeds
+    started together do not all wake at once and hold the event loop for one long stretch, each
+    second, while a request waits.
+    """
+    loop = asyncio.get_running_loop()
+    previous = loop.time()
+    while True:
+        yield
+        now = loop.time()
+        previous = _next_tick(now, previous, interval, phase)
+        await asyncio.sleep(previous - now)
+
+
+def _next_tick(now: float, previous: float, interval: float, phase: float) -> float:
+    """When the tick after one at ``previous`` is due, at ``now``: the next moment ``phase`` into a
+    period that is at least half an interval after ``previous`` (never two updates much closer
+    than the interval; a late tick is not made up for)."""
+    offset = (phase % 1.0) * interval
+    due = (math.floor((now - offset) / interval) + 1) * interval + offset
+    return due + interval if due - previous < interval / 2 else due
 
 
 def _check_range(start: int, end: int) -> None:

@@ -12,13 +12,13 @@ from starlette.responses import JSONResponse
 
 from trading_core import ModuleApi
 
-from ..._errors import DatafeedError, UnknownGroup, UnknownSymbol
+from ..._errors import Busy, DatafeedError, TooManyRequests, UnknownGroup, UnknownSymbol
 
 
-def udf_error(message: str, status_code: int) -> JSONResponse:
+def udf_error(message: str, status_code: int, headers: dict[str, str] | None = None) -> JSONResponse:
     """A UDF error body. TradingView's adapter reads the body, not the status; the status is for
     every other client."""
-    return JSONResponse({"s": "error", "errmsg": message}, status_code=status_code)
+    return JSONResponse({"s": "error", "errmsg": message}, status_code=status_code, headers=headers)
 
 
 def _validation_message(errors: Sequence[Any]) -> str:
@@ -42,9 +42,20 @@ async def unprocessable(_: Request, exc: DatafeedError) -> JSONResponse:
     return udf_error(str(exc), 422)
 
 
+async def too_many(_: Request, exc: TooManyRequests) -> JSONResponse:
+    return udf_error(str(exc), 429, {"Retry-After": "1"})
+
+
+async def busy(_: Request, exc: Busy) -> JSONResponse:
+    return udf_error(str(exc), 503, {"Retry-After": "1"})
+
+
 def answer_udf_errors(api: ModuleApi) -> None:
-    """Answer ``api``'s errors as UDF errors: 404 for an unknown symbol or group, 422 for the rest."""
+    """Answer ``api``'s errors as UDF errors: 404 for an unknown symbol or group, 429 for a client
+    with too many requests at once, 503 while busy, 422 for the rest."""
     api.add_exception_handler(RequestValidationError, invalid_request)
     api.add_exception_handler(UnknownSymbol, not_found)
     api.add_exception_handler(UnknownGroup, not_found)
+    api.add_exception_handler(TooManyRequests, too_many)
+    api.add_exception_handler(Busy, busy)
     api.add_exception_handler(DatafeedError, unprocessable)

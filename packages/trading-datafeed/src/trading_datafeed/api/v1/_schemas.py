@@ -133,7 +133,9 @@ class HistoryBars(BaseModel):
 
     @classmethod
     def from_bars(cls, bars: list[Bar]) -> HistoryBars:
-        return cls(
+        # Built from bars, whose fields have these types already: thousands of numbers are not
+        # checked again one by one.
+        return cls.model_construct(
             t=[b.time for b in bars],
             o=[b.open for b in bars],
             h=[b.high for b in bars],
@@ -193,31 +195,32 @@ class Quotes(BaseModel):
 
     @classmethod
     def from_results(cls, results: list[QuoteResult]) -> Quotes:
-        items: list[QuoteOk | QuoteFailed] = []
-        for r in results:
-            if r.symbol is None or r.quote is None:
-                items.append(QuoteFailed(n=r.name, errmsg=r.error or "no quote"))
-                continue
-            q, info = r.quote, r.symbol
-            values = QuoteValues(
-                lp=q.last,
-                ask=q.ask,
-                bid=q.bid,
-                spread=info.round_price(q.ask - q.bid),
-                ch=info.round_price(q.change),
-                chp=round(q.change_percent, 2),
-                open_price=q.open,
-                high_price=q.high,
-                low_price=q.low,
-                prev_close_price=q.prev_close,
-                volume=_number(q.volume),
-                short_name=info.ticker,
-                exchange=info.exchange,
-                description=info.description,
-                original_name=info.full_name,
-            )
-            items.append(QuoteOk(n=r.name, v=values))
-        return cls(d=items)
+        return cls(d=[cls.item(r) for r in results])
+
+    @staticmethod
+    def item(result: QuoteResult) -> QuoteOk | QuoteFailed:
+        """One symbol's entry: its quote, or why there is none."""
+        if result.symbol is None or result.quote is None:
+            return QuoteFailed(n=result.name, errmsg=result.error or "no quote")
+        q, info = result.quote, result.symbol
+        values = QuoteValues(
+            lp=q.last,
+            ask=q.ask,
+            bid=q.bid,
+            spread=info.round_price(q.ask - q.bid),
+            ch=info.round_price(q.change),
+            chp=round(q.change_percent, 2),
+            open_price=q.open,
+            high_price=q.high,
+            low_price=q.low,
+            prev_close_price=q.prev_close,
+            volume=_number(q.volume),
+            short_name=info.ticker,
+            exchange=info.exchange,
+            description=info.description,
+            original_name=info.full_name,
+        )
+        return QuoteOk(n=result.name, v=values)
 
 
 class SymbolGroup(BaseModel):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
@@ -12,8 +13,10 @@ from starlette.websockets import WebSocket
 from trading_core.streams import Authenticator, Identity, StreamRefused, StreamRoute, SubscriptionRefused
 
 from ..._errors import DatafeedError
+from ..._models import Quote
 from ..._module import DatafeedModule
 from ..._resolutions import RESOLUTIONS
+from ..._service import QuoteResult
 from ._schemas import MAX_QUOTES, QuoteFailed, QuoteOk, Quotes, _number
 
 
@@ -60,6 +63,29 @@ class QuotesUpdate(BaseModel):
     d: list[QuoteOk | QuoteFailed]
 
 
+def _phase(*parts: str) -> float:
+    """Where in each interval a topic's feed ticks, in [0, 1): spread over the interval by the
+    topic, so that feeds started together do not all wake at once."""
+    return zlib.crc32("\x1f".join(parts).encode()) / 2**32
+
+
+class _QuoteItems:
+    """The wire item of each symbol's quote, built once per quote and shared by every feed whose
+    topic holds the symbol (the market gives the same quote object all through a second)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[Quote, QuoteOk | QuoteFailed]] = {}
+
+    def get(self, result: QuoteResult) -> QuoteOk | QuoteFailed:
+        found = self._items.get(result.name)
+        if found is not None and found[0] is result.quote:
+            return found[1]
+        item = Quotes.item(result)
+        if result.quote is not None:
+            self._items[result.name] = (result.quote, item)
+        return item
+
+
 def check_origin(origins: Collection[str]) -> Authenticator:
     """Refuse handshakes from browser pages of other origins than ``origins`` (the ``cors_origins``
     setting; ``"*"`` allows any); a browser sends its page's ``Origin`` and, unlike for HTTP, does
@@ -90,7 +116,8 @@ def stream_routes(module: DatafeedModule) -> list[StreamRoute[Any, Any]]:
 
     async def bars(params: BarsParams, _: Identity | None) -> AsyncIterator[BarUpdate]:
         resolution = RESOLUTIONS[params.resolution]
-        async for bar in service.live_bars(params.symbol, resolution, interval=interval):
+        phase = _phase(params.symbol, params.resolution)
+        async for bar in service.live_bars(params.symbol, resolution, interval=interval, phase=phase):
             yield BarUpdate(
                 symbol=params.symbol,
                 resolution=params.resolution,
@@ -109,9 +136,13 @@ def stream_routes(module: DatafeedModule) -> list[StreamRoute[Any, Any]]:
             raise SubscriptionRefused(str(exc)) from exc
         return QuotesParams(symbols=sorted(tickers))
 
+    items = _QuoteItems()
+
     async def quotes(params: QuotesParams, _: Identity | None) -> AsyncIterator[QuotesUpdate]:
-        async for results in service.live_quotes(params.symbols, interval=interval):
-            yield QuotesUpdate(d=Quotes.from_results(results).d)
+        phase = _phase(*params.symbols)
+        async for results in service.live_quotes(params.symbols, interval=interval, phase=phase):
+            # The items are validated models already: no need to check them again per feed.
+            yield QuotesUpdate.model_construct(d=[items.get(result) for result in results])
 
     return [
         StreamRoute(

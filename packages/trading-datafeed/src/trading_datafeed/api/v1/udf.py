@@ -1,10 +1,14 @@
 """Datafeed API v1 routes: TradingView's UDF protocol, a thin adapter over the datafeed service,
 and the ``bars`` and ``quotes`` streams at ``/ws``."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Query
+from pydantic import BaseModel, TypeAdapter
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 
 from trading_core import ModuleApi
 from trading_core.streams import StreamLimits, add_stream_endpoint
@@ -12,6 +16,7 @@ from trading_core.streams import StreamLimits, add_stream_endpoint
 from ..._errors import InvalidParameter
 from ..._module import DatafeedModule
 from ..._resolutions import parse_resolution
+from ._clients import LimitConnections, client_of
 from ._errors import answer_udf_errors
 from ._schemas import (
     MAX_QUOTES,
@@ -33,9 +38,27 @@ from .streams import check_origin, stream_routes
 # Seconds from year 1 to year 9999: any time a chart can ask for, and nothing a date cannot hold.
 Seconds = Annotated[int, Query(ge=-62_135_596_800, le=253_402_300_799)]
 
+# What the schema says of a resolution or a list of names is what the route refuses: empty, or
+# blank (or, for a list, only commas), so a request valid by the schema is never refused for that.
+NAMED: dict[str, Any] = {"min_length": 1, "pattern": r"\S"}
+
 UNKNOWN_SYMBOL: dict[int | str, dict[str, Any]] = {404: {"model": UdfError, "description": "Unknown symbol"}}
 UNKNOWN_GROUP: dict[int | str, dict[str, Any]] = {404: {"model": UdfError, "description": "Unknown group"}}
 INVALID: dict[int | str, dict[str, Any]] = {422: {"model": UdfError, "description": "Invalid parameter"}}
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": UdfError, "description": "The client has its most requests computed or waiting"},
+    503: {"model": UdfError, "description": "Busy: every compute thread is taken and the queue is full"},
+}
+_MARKS = TypeAdapter(list[MarkOut])
+_TIMESCALE_MARKS = TypeAdapter(list[TimescaleMarkOut])
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+def _model(body: BaseModel) -> Response:
+    return _json(body.model_dump_json(exclude_none=True).encode())
 
 
 class DatafeedApi(ModuleApi):
@@ -51,6 +74,13 @@ class DatafeedApi(ModuleApi):
         service = module.service
         settings = module.datafeed_settings
         answer_udf_errors(self)
+
+        async def computed(request: Request, answer: Callable[[], Response]) -> Response:
+            # Bars, marks and quotes are computed, and their answer encoded, in the module's
+            # compute threads: the event loop only reads the request and sends the bytes.
+            return await module.compute.run(client_of(request.scope), answer)
+
+        self.add_middleware(LimitConnections, counts=module.stream_clients, most=settings.max_client_connections)
         self.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -129,11 +159,12 @@ class DatafeedApi(ModuleApi):
             response_model_exclude_none=True,
             operation_id="getHistory",
             summary="Bars",
-            responses={**UNKNOWN_SYMBOL, **INVALID},
+            responses={**UNKNOWN_SYMBOL, **INVALID, **LIMITED},
         )
         async def history(
+            request: Request,
             symbol: str,
-            resolution: Annotated[str, Query(description="1, 5, 15, 30, 60, 240, 1D, 1W or 1M")],
+            resolution: Annotated[str, Query(description="1, 5, 15, 30, 60, 240, 1D, 1W or 1M", **NAMED)],
             to: Annotated[Seconds, Query(description="End of the range, exclusive (Unix seconds)")],
             from_: Annotated[
                 Seconds | None, Query(alias="from", description="Start of the range, inclusive (Unix seconds)")
@@ -141,13 +172,17 @@ class DatafeedApi(ModuleApi):
             countback: Annotated[
                 int | None, Query(ge=1, description="Bars wanted before `to`; when given, `from` is ignored")
             ] = None,
-        ) -> HistoryBars | HistoryNoData:
+        ) -> Response:
             """Bars stamped in ``[from, to)``, or the ``countback`` bars before ``to``. Daily and longer
             bars are stamped at 00:00 UTC."""
-            result = service.history(symbol, resolution, start=from_, end=to, countback=countback)
-            if result.bars:
-                return HistoryBars.from_bars(result.bars)
-            return HistoryNoData(nextTime=result.next_time)
+
+            def answer() -> Response:
+                result = service.history(symbol, resolution, start=from_, end=to, countback=countback)
+                if result.bars:
+                    return _model(HistoryBars.from_bars(result.bars))
+                return _model(HistoryNoData(nextTime=result.next_time))
+
+            return await computed(request, answer)
 
         @self.get("/time", response_model=int, operation_id="getServerTime", summary="Server time")
         async def server_time() -> int:
@@ -159,53 +194,71 @@ class DatafeedApi(ModuleApi):
             response_model=Quotes,
             operation_id="getQuotes",
             summary="Quotes",
-            responses=INVALID,
+            responses={**INVALID, **LIMITED},
         )
-        async def quotes(symbols: Annotated[str, Query(description="Comma-separated names")]) -> Quotes:
+        async def quotes(
+            request: Request,
+            symbols: Annotated[str, Query(description="Comma-separated names", min_length=1, pattern=r"[^,\s]")],
+        ) -> Response:
             """A quote per requested symbol; an unknown one gets an error entry and the others still answer."""
             names = [n.strip() for n in symbols.split(",") if n.strip()]
             if not names:
                 raise InvalidParameter("symbols", "give one or more symbols, separated by commas")
             if len(names) > MAX_QUOTES:
                 raise InvalidParameter("symbols", f"ask for at most {MAX_QUOTES} symbols at a time")
-            return Quotes.from_results(service.quotes(names))
+            return await computed(request, lambda: _model(Quotes.from_results(service.quotes(names))))
 
         @self.get(
             "/marks",
             response_model=list[MarkOut],
             operation_id="getMarks",
             summary="Marks on bars",
-            responses={**UNKNOWN_SYMBOL, **INVALID},
+            responses={**UNKNOWN_SYMBOL, **INVALID, **LIMITED},
         )
         async def marks(
+            request: Request,
             symbol: str,
             from_: Annotated[Seconds, Query(alias="from", description="Start of the range, inclusive (Unix seconds)")],
             to: Annotated[Seconds, Query(description="End of the range, exclusive (Unix seconds)")],
-            resolution: Annotated[str, Query(description="The chart's resolution")],
-        ) -> list[MarkOut]:
+            resolution: Annotated[str, Query(description="The chart's resolution", **NAMED)],
+        ) -> Response:
             """A mark on each day in the range whose close moved at least 2.5 times its 20-day average
             move (green up, red down)."""
             parse_resolution(resolution)
-            return [MarkOut.from_mark(m) for m in service.marks(symbol, start=from_, end=to)]
+
+            def answer() -> Response:
+                return _json(
+                    _MARKS.dump_json([MarkOut.from_mark(m) for m in service.marks(symbol, start=from_, end=to)])
+                )
+
+            return await computed(request, answer)
 
         @self.get(
             "/timescale_marks",
             response_model=list[TimescaleMarkOut],
             operation_id="getTimescaleMarks",
             summary="Marks on the time scale",
-            responses={**UNKNOWN_SYMBOL, **INVALID},
+            responses={**UNKNOWN_SYMBOL, **INVALID, **LIMITED},
         )
         async def timescale_marks(
+            request: Request,
             symbol: str,
             from_: Annotated[Seconds, Query(alias="from", description="Start of the range, inclusive (Unix seconds)")],
             to: Annotated[Seconds, Query(description="End of the range, exclusive (Unix seconds)")],
-            resolution: Annotated[str, Query(description="The chart's resolution")],
-        ) -> list[TimescaleMarkOut]:
+            resolution: Annotated[str, Query(description="The chart's resolution", **NAMED)],
+        ) -> Response:
             """A mark at the start of each calendar quarter in the range, with the quarter's change."""
             parse_resolution(resolution)
-            return [TimescaleMarkOut.from_mark(m) for m in service.timescale_marks(symbol, start=from_, end=to)]
 
-        limits = StreamLimits(queue_size=settings.stream_queue_size, max_dropped=settings.stream_max_dropped)
+            def answer() -> Response:
+                found = service.timescale_marks(symbol, start=from_, end=to)
+                return _json(_TIMESCALE_MARKS.dump_json([TimescaleMarkOut.from_mark(m) for m in found]))
+
+            return await computed(request, answer)
+
+        limits = StreamLimits(
+            queue_size=settings.stream_queue_size, max_dropped=settings.stream_max_dropped, max_feeds=settings.max_feeds
+        )
         hub = add_stream_endpoint(
             self, stream_routes(module), authenticate=check_origin(settings.cors_origins), limits=limits
         )
