@@ -87,6 +87,16 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 429:
+        response_429 = UdfError.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = UdfError.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
