@@ -145,6 +145,7 @@ async def test_a_failing_check_is_reported_and_retried(sqlite_url, tape):
 
 
 def test_python_dash_m_runs_the_command():
+    pytest.importorskip("trading_host.cli")  # the command runs inside trading-host, as in test_cli
     result = subprocess.run(
         [sys.executable, "-m", "trading_broker", "keys", "--help"], capture_output=True, text=True, check=False
     )
