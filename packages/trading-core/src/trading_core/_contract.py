@@ -36,6 +36,21 @@ def parse_version(version: str) -> int:
     return int(match.group(1))
 
 
+class ModuleStartupError(Exception):
+    """A module cannot start: what failed, naming what it tried to reach (``message``: the
+    database at ``127.0.0.1:5432``), and what to do (``fix``).
+
+    Raised by :meth:`Module.lifespan` (or returned by :meth:`Module.check_connection`), it is
+    reported by the host as one line with its fix, without a traceback, and nothing is served.
+    Any other exception a lifespan raises is reported too, by its type and message.
+    """
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+
 class NoSettings(BaseModel):
     """Settings of a module that takes none: any key given is a mistake, so it is refused."""
 
@@ -226,6 +241,13 @@ class Module(Generic[SettingsT]):
     async def health(self) -> dict[str, Any]:
         """Report this module's health; ``{"status": "ok"}`` when it can serve."""
         return {"status": "ok"}
+
+    async def check_connection(self) -> list[ModuleStartupError]:
+        """Try the resources the module needs to start (a database, an upstream service) without
+        starting it: one :class:`ModuleStartupError` per resource it cannot reach or use, naming
+        the resource and the fix; empty when all answer. ``trading-host matrix --check --connect``
+        calls it before anything is served. The default needs nothing."""
+        return []
 
     @classmethod
     def docs_folder(cls) -> Traversable | None:

@@ -3,6 +3,7 @@ configuration would serve. Registered in :mod:`trading_host.cli`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
@@ -13,7 +14,9 @@ from .._plan._config import load_config
 from .._plan._discovery import Installed, discover
 from .._plan._lifecycle import describe, lifecycle_json, resolve_lifecycles
 from .._plan._matrix import Plan
+from .._problems import Problem
 from .._serve._factory import AppFactory
+from .._serve._startup import describe_error
 from ._options import (
     ConfigOption,
     EnableOption,
@@ -83,6 +86,27 @@ def _module_rows(installed: Installed) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda r: (r["module"] != "core", r["module"], r["distribution"]))
 
 
+def connection_problems(factory: AppFactory, plan: Plan) -> list[Problem]:
+    """What each module of ``plan`` cannot reach, from its ``check_connection()``: the modules are
+    built as ``serve`` builds them, and not started."""
+    fix = "make it reachable, or correct [modules.{0}] in the configuration"
+    problems = []
+    for resolved in plan.versions.values():
+        assert resolved.api is not None
+        try:
+            factory.runtime.module(resolved.api.module, plan.module_settings.get(resolved.module, {}))
+        except Exception as exc:
+            message = f"module '{resolved.module}' cannot be built: {describe_error(exc)}"
+            problems.append(Problem("module-connection", message, fix.format(resolved.module)))
+    found = asyncio.run(factory.runtime.check_connections())
+    problems += [
+        Problem("module-connection", f"module '{name}': {error.message}", error.fix or fix.format(name))
+        for name, errors in found.items()
+        for error in errors
+    ]
+    return problems
+
+
 def _plan_json(plan: Plan) -> dict[str, Any]:
     now = plan.clock()
 
@@ -112,10 +136,20 @@ def matrix(
     check: Annotated[
         bool, typer.Option("--check", help="Exit with status 2 if the configuration has problems.")
     ] = False,
+    connect: Annotated[
+        bool,
+        typer.Option(
+            "--connect",
+            help="With a valid configuration, also try what each module connects to (its database...), as at start-up.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Show the resolved version matrix and every configuration problem."""
-    plan = AppFactory(environ=environ_with(config, global_version, enable, module_version)).plan()
+    factory = AppFactory(environ=environ_with(config, global_version, enable, module_version))
+    plan = factory.plan()
+    if connect and not plan.problems:
+        plan.problems.extend(connection_problems(factory, plan))
     if json_output:
         typer.echo(json.dumps(_plan_json(plan), indent=2))
     else:

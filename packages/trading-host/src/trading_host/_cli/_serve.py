@@ -50,4 +50,6 @@ def serve(
             port=port if port is not None else server.port,
             workers=workers,
             log_level=log_level,
+            # uvicorn refuses a bigger WebSocket frame (close 1009) from its header, before reading it.
+            ws_max_size=server.max_body_size,
         )

@@ -24,11 +24,19 @@ _MODULE_ENV_PREFIX = "TRADING_MODULES__"
 NOW_ENV = "TRADING_NOW"
 
 
+DEFAULT_MAX_BODY_SIZE = 262_144
+"""256 KiB: a thousand times an order, far below what would strain a worker's memory."""
+
+
 class ServerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    max_body_size: int = Field(default=DEFAULT_MAX_BODY_SIZE, ge=1)
+    """The largest request body, and WebSocket message, in bytes: a larger one gets 413 (its
+    ``Content-Length`` is refused before anything is read, a chunked body as soon as it passes the
+    limit) or, on a WebSocket, a close with code 1009."""
 
 
 class LifecycleEntry(BaseModel):

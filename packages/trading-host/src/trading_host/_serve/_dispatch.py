@@ -19,8 +19,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route, WebSocketRoute, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
 
 from .._asgi import ROLLOUT_KEY, SCOPE_KEY, ServedVersion, route_path
+from ._errors import HANDLERS_KEY, HostHandlers
+from ._limits import MessageLimit, TooLarge, counted
 
 ROUTE_KEY = "trading_api.route"
 TARGET_KEY = "trading_api.target"
@@ -88,12 +91,31 @@ class Chooser(Protocol):
     def announce(self, send: Send, chosen: str) -> Send: ...
 
 
+class MethodNotAllowed:
+    """Stands in for the matched route when a path exists but not with the request's method: a
+    405 whose ``Allow`` lists every method of the path (a router names only its first route's)."""
+
+    __slots__ = ("allow",)
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        methods: set[str] = set()
+        for route in routes:
+            methods |= getattr(route, "methods", None) or set()
+        self.allow = ", ".join(sorted(methods))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Raised, as a route's 405 is, so the version's and the app's handlers answer it.
+        raise HTTPException(status_code=405, headers={"Allow": self.allow})
+
+
 class VersionRoutes(BaseRoute):
     """Routes ``{prefix}/...`` to the target registered for that prefix.
 
     ``aliases`` maps an alias prefix (``/api/latest/broker``) to the target prefix per global
     version (``{"v1": "/api/v1/broker", ...}``); ``chooser`` picks the global version of each
     request to an alias. Looked up only when no target matches, so other requests pay nothing.
+    ``max_body_size`` bounds request bodies and WebSocket messages (see ``_limits``). Requests
+    run with the host's exception handlers in front of the app's (see ``_errors``).
     """
 
     def __init__(
@@ -102,7 +124,11 @@ class VersionRoutes(BaseRoute):
         *,
         aliases: Mapping[str, Mapping[str, str]] | None = None,
         chooser: Chooser | None = None,
+        max_body_size: int | None = None,
     ) -> None:
+        self._max_body_size = max_body_size
+        self._too_large = TooLarge(max_body_size) if max_body_size is not None else None
+        self._handlers = HostHandlers()
         self._targets = dict(targets)
         self._aliases = {alias: dict(by_version) for alias, by_version in (aliases or {}).items()}
         self._chooser = chooser if self._aliases else None
@@ -150,9 +176,44 @@ class VersionRoutes(BaseRoute):
         return Match.FULL, child
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Costs no call: the handler tables are built once per app, the headers read in place.
+        outer = scope.get(HANDLERS_KEY)
+        if outer is not None:
+            handlers = self._handlers
+            scope[HANDLERS_KEY] = handlers.tables if outer[0] is handlers.outer else handlers.adopt(outer)
+        limit = self._max_body_size
+        if limit is not None:
+            if scope["type"] == "http":
+                for name, value in scope["headers"]:
+                    if name == b"content-length":
+                        try:
+                            if int(value) > limit:
+                                scope[ROUTE_KEY] = self._too_large
+                        except ValueError:
+                            pass
+                        break
+                    if name == b"transfer-encoding":
+                        receive = counted(receive, limit)
+                        break
+            else:
+                await self._websocket(scope, receive, send, limit)
+                return
         if self._chooser is not None and ROLLOUT_KEY in scope:
             send = self._chooser.announce(send, scope[ROLLOUT_KEY])
         await scope[TARGET_KEY].app(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        guard = MessageLimit(receive, limit)
+        closing = send
+        if self._chooser is not None and ROLLOUT_KEY in scope:
+            send = self._chooser.announce(send, scope[ROLLOUT_KEY])
+        try:
+            await scope[TARGET_KEY].app(scope, guard.receive, send)
+        except WebSocketDisconnect:
+            if not guard.tripped:
+                raise  # the app's to answer for; the disconnect the guard made up is the host's
+        if guard.tripped:
+            await guard.close(closing)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         label, _, route_name = name.rpartition(":")
@@ -168,8 +229,10 @@ class VersionRoutes(BaseRoute):
 
 def _select(target: Target, scope: Scope, path: str) -> Scope:
     """The child scope for a request under ``target``: its route's, as a router would pick it
-    (the first full match, else the first partial one, which answers 405), plus the mount."""
+    (the first full match, else the first partial one, which answers 405 naming the methods of
+    every partial match), plus the mount."""
     partial: Scope | None = None
+    partials: list[BaseRoute] | None = None
     for route in target.routes:
         match, child = route.matches(scope)
         if match is Match.FULL:
@@ -177,10 +240,14 @@ def _select(target: Target, scope: Scope, path: str) -> Scope:
             child[SCOPE_KEY] = target.mount
             child[TARGET_KEY] = target
             return child
-        if match is Match.PARTIAL and partial is None:
-            child["route"] = child[ROUTE_KEY] = route
-            partial = child
-    if partial is not None:
+        if match is Match.PARTIAL:
+            if partials is None:
+                child["route"] = route
+                partial, partials = child, [route]
+            else:
+                partials.append(route)
+    if partial is not None and partials is not None:
+        partial[ROUTE_KEY] = MethodNotAllowed(partials)
         partial[SCOPE_KEY] = target.mount
         partial[TARGET_KEY] = target
         return partial

@@ -21,7 +21,9 @@ from .._plan._discovery import Installed, discover
 from .._plan._matrix import CORE, Plan, resolve
 from .._problems import ConfigError, Problem
 from ._dispatch import NotServed, Target, prefixed, run_route
+from ._errors import answers_server_errors, server_error
 from ._runtime import Runtime
+from ._startup import report_startup_failures
 from ._wiring import PlanWiring
 
 if TYPE_CHECKING:
@@ -131,7 +133,15 @@ class AppFactory:
             async with runtime.lifespan():
                 yield
 
-        app = FastAPI(title=title, lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+        app = FastAPI(
+            title=title,
+            lifespan=lifespan,
+            openapi_url=None,
+            docs_url=None,
+            redoc_url=None,
+            exception_handlers={Exception: server_error},
+        )
+        report_startup_failures(app.router)
         app.router.routes.extend(self.routes(plan, title=title))
         app.state.trading_plan = plan
         return app
@@ -217,11 +227,16 @@ def embed(
     """Serve the composed API inside your own FastAPI app at ``{prefix}/{global}/{module}/...``.
 
     The routes are added to ``app``'s own router (no mount, so no doubled prefix and no extra
-    hop), and the modules' lifespans are run inside ``app``'s lifespan. Returns the plan served.
+    hop), and the modules' lifespans are run inside ``app``'s lifespan. The host's answers to
+    errors apply to its own routes only, rendered by ``app``'s handlers; an unhandled error gets
+    the host's 500 problem body unless ``app`` answers those itself. Returns the plan served.
     """
     factory = factory or AppFactory()
     plan = factory.plan(enabled_module_names, global_version, module_versions, api_prefix=prefix)
     app.router.routes.extend(factory.routes(plan, title=title))
+    if not answers_server_errors(app.exception_handlers):
+        app.add_exception_handler(Exception, server_error)
+    report_startup_failures(app.router)
     inner = app.router.lifespan_context
     runtime = factory.runtime
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
@@ -11,7 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from trading_core import HealthCheck, Module, ModuleApi, ModuleContext, MountedVersion, Platform
+from trading_core import HealthCheck, Module, ModuleApi, ModuleContext, ModuleStartupError, MountedVersion, Platform
+
+from ._startup import StartupFailed, describe_error, startup_problem
+
+logger = logging.getLogger("trading_host")
 
 
 def _health_check(module: Module) -> HealthCheck:
@@ -76,9 +81,28 @@ class Runtime:
                 merged = tuple(dict.fromkeys(old.global_versions + item.global_versions))
                 self.platform.mounted[index] = replace(old, global_versions=merged)
 
+    async def check_connections(self, limit: float = 30.0) -> dict[str, list[ModuleStartupError]]:
+        """Each built module's :meth:`~trading_core.Module.check_connection`, by module name, for
+        ``matrix --check --connect``; a check that raises or takes longer than ``limit`` seconds
+        is a problem too."""
+
+        async def check(module: Module) -> list[ModuleStartupError]:
+            try:
+                async with asyncio.timeout(limit):
+                    return list(await module.check_connection())
+            except TimeoutError:
+                return [ModuleStartupError(f"its connection check did not finish within {limit:g} s", "")]
+            except Exception as exc:
+                return [ModuleStartupError(f"its connection check failed: {describe_error(exc)}", "")]
+
+        modules = list(self._modules.values())
+        results = await asyncio.gather(*(check(m) for m in modules))
+        return {m.name: found for m, found in zip(modules, results, strict=True)}
+
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
-        """Start every module on first entry and stop them on last exit (core first in, last out)."""
+        """Start every module on first entry and stop them on last exit (core first in, last out).
+        A module whose lifespan raises stops the start: :class:`StartupFailed`, logged once."""
         async with self._lock:
             if self._users == 0:
                 stack = AsyncExitStack()
@@ -86,7 +110,13 @@ class Runtime:
                     # Modules are created in the order a plan lists them, which in standalone mode
                     # puts core last; sort so that core starts first and stops last either way.
                     for module in sorted(self._modules.values(), key=lambda m: m.name != "core"):
-                        await stack.enter_async_context(module.lifespan())
+                        try:
+                            await stack.enter_async_context(module.lifespan())
+                        except Exception as exc:
+                            failed = StartupFailed(module.name, startup_problem(module.name, exc))
+                            logger.error("%s", failed)
+                            logger.debug("module '%s' failed to start", module.name, exc_info=exc)
+                            raise failed from exc
                 except BaseException:
                     await stack.aclose()
                     raise

@@ -27,6 +27,7 @@ from .._problems import ConfigError, Problem
 from .._wrappers._deprecation import DeprecatedVersion
 from .._wrappers._rollout import Rollout
 from ._dispatch import Target, VersionRoutes
+from ._errors import guard_version_handlers
 
 if TYPE_CHECKING:  # importing prometheus-client is left to the apps that turn metrics on
     from .._wrappers._metrics import Metrics
@@ -65,6 +66,7 @@ class PlanWiring:
         """The dispatcher's target for ``mount``: ``app`` (which runs the matched route) inside the
         version's own middleware and exception handlers if it has any, with its lifecycle applied
         if it has one, counted if metrics are on."""
+        guard_version_handlers(api)  # the version's handlers of validation errors get them encodable
         try:
             app = api.wrap(app)
         except Exception as exc:  # a middleware class that refuses its options: the plugin's fault, said before serving
@@ -120,8 +122,9 @@ class PlanWiring:
     def dispatcher(self, targets: Mapping[str, Target]) -> VersionRoutes:
         """The dispatcher of ``targets``, with the rollout alias if one is configured."""
         plan, config = self.plan, self.plan.rollout
+        limit = plan.server.max_body_size
         if config is None:
-            return VersionRoutes(targets)
+            return VersionRoutes(targets, max_body_size=limit)
         fallback = config.fallback or max(config.weights, key=lambda g: config.weights[g])
         observe = self.metrics.rollout_observer(config.alias) if self.metrics is not None else None
         rollout = Rollout(config.alias, CallerKey.parse(config.key), config.weights, fallback, observe)
@@ -132,7 +135,7 @@ class PlanWiring:
             }
             for m in modules
         }
-        return VersionRoutes(targets, aliases=aliases, chooser=rollout)
+        return VersionRoutes(targets, aliases=aliases, chooser=rollout, max_body_size=limit)
 
     def routes(self) -> list[BaseRoute]:
         """``/metrics`` and the modules' documents at ``/docs/{module}/{name}``."""

@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
-_SECRET = re.compile(r"((?:^|[?&])(?:access_token|token|api_key)=)[^&\s\"]*", re.IGNORECASE)
+_PARAMETER = re.compile(r"((?:^|[?&])([^=&?/\s\"#]*)=)[^&\s\"#]*")
+_SECRETS = frozenset({"access_token", "token", "api_key"})
 REDACTED = "[redacted]"
 
 
+def _redact_parameter(match: re.Match[str]) -> str:
+    # Named as the app reads it: percent-decoded (?%61ccess_token= is ?access_token=).
+    name = unquote_plus(match.group(2)).strip().lower()
+    return match.group(1) + REDACTED if name in _SECRETS else match.group(0)
+
+
 def redact(text: str) -> str:
-    """``text`` with the values of credential query parameters replaced."""
-    return _SECRET.sub(rf"\1{REDACTED}", text)
+    """``text`` with the values of credential query parameters replaced, however their names are
+    percent-encoded."""
+    if "=" not in text:
+        return text
+    return _PARAMETER.sub(_redact_parameter, text)
 
 
 class RedactCredentials(logging.Filter):
