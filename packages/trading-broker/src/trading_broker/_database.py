@@ -133,3 +133,30 @@ def _prepare_sqlite_file(path: str) -> None:
         finally:
             connection.close()
         time.sleep(0.02)
+
+
+def open_failure(url: URL, exc: BaseException) -> tuple[str, str]:
+    """What failed when the database at ``url`` could not be opened, naming it (never the
+    password) with the driver's words, and the fix: for a module that cannot start, and for
+    ``trading-host matrix --check --connect``."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    innermost = chain[-1]
+    words = next((line.strip() for line in str(innermost).splitlines() if line.strip()), type(innermost).__name__)
+    setting = "set [modules.broker] database_url (or TRADING_MODULES__BROKER__DATABASE_URL)"
+    if url.get_backend_name() == "sqlite":
+        return f"cannot open the SQLite database {url.database}: {words}", f"check the file, or {setting}"
+    address, name = f"{url.host or 'localhost'}:{url.port or 5432}", url.database or ""
+    kinds = {type(e).__name__ for e in chain}
+    if "InvalidCatalogNameError" in kinds:
+        fix = f"create it (createdb -h {url.host or 'localhost'} -p {url.port or 5432} {name}), or {setting}"
+    elif kinds & {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}:
+        fix = f"check the user and password, or {setting}"
+    elif any(isinstance(e, OSError) for e in chain):
+        fix = f"start PostgreSQL at {address} (or open the network to it), or {setting}"
+    else:
+        fix = f"check the database server's log, or {setting}"
+    return f"cannot open the PostgreSQL database {name!r} at {address}: {words}", fix

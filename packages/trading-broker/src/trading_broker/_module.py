@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from trading_core import Module, ModuleContext
+from trading_core import Module, ModuleContext, ModuleStartupError
 from trading_core.streams import StreamHub, StreamLimits
 
+from ._database import open_failure
 from ._errors import DatabaseUnavailable
 from ._matcher import Matcher
 from ._prices import PriceSource
@@ -77,7 +78,10 @@ class BrokerModule(Module[BrokerSettings]):
     async def lifespan(self) -> AsyncIterator[None]:
         """Open and migrate the database, run the matcher; close the streams, stop the matcher and
         close the database."""
-        await self.service.open()
+        try:
+            await self.service.open()
+        except Exception as exc:
+            raise ModuleStartupError(*open_failure(self.service.store.url, exc)) from exc
         try:
             self.matcher.start()
             try:
@@ -88,6 +92,15 @@ class BrokerModule(Module[BrokerSettings]):
                 await self.matcher.stop()
         finally:
             await self.service.close()
+
+    async def check_connection(self) -> list[ModuleStartupError]:
+        """Whether the database can be reached (``trading-host matrix --check --connect``), without
+        migrating it."""
+        try:
+            await self.service.store.check()
+        except Exception as exc:
+            return [ModuleStartupError(*open_failure(self.service.store.url, exc))]
+        return []
 
     async def health(self) -> dict[str, Any]:
         """``ok``; ``degraded`` while the background check of the working orders fails (or leaves

@@ -408,6 +408,16 @@ class BrokerStore:
         self._engine = engine
         self._write_lock = asyncio.Lock() if self.backend == "sqlite" else None
 
+    async def check(self) -> None:
+        """Connect once and close again, without migrating; raises what connecting raises."""
+        await prepare(self.url)
+        engine = create_engine(self.url)
+        try:
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+        finally:
+            await engine.dispose()
+
     async def close(self) -> None:
         """Close every connection."""
         repair, self._repair = self._repair, None
