@@ -82,7 +82,7 @@ def test_the_module_is_generic_in_its_settings_and_takes_them_validated(sqlite_u
     # The host validates [modules.broker] once and passes the object, which the module keeps as is.
     settings = BrokerSettings(default_account="desk", database_url=sqlite_url)
     module = BrokerModule(ModuleContext(settings=settings))
-    assert module.settings is module.broker_settings is settings
+    assert module.settings is settings
     assert module.default_account == "desk"
 
 

@@ -23,7 +23,7 @@ def test_the_module_is_generic_in_its_settings_and_takes_them_validated():
     # The host validates [modules.datafeed] once and passes the object, which the module keeps as is.
     settings = DatafeedSettings(max_bars=7)
     module = DatafeedModule(ModuleContext(settings=settings))
-    assert module.settings is module.datafeed_settings is settings
+    assert module.settings is settings
     assert module.service.max_bars == 7
 
 

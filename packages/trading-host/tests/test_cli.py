@@ -19,6 +19,10 @@ from trading_core import __version__ as CORE_VERSION
 from trading_host.cli import cli
 
 runner = CliRunner()
+ROWS_MERGE = (
+    "rows merge by name: a row in your configuration replaces the shipped row of that name whole; "
+    "`serve` (GLOBAL_VERSION) selects the rows served"
+)
 # The lifecycle fields of a version the configuration does not deprecate.
 STABLE = {"status": "stable", "deprecation": None, "sunset": None, "successor": None, "migration_guide": None}
 
@@ -118,12 +122,13 @@ def test_matrix_check_ok(site: FakeSite) -> None:
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "/api/v1",
+        "/api/v1  (row from the shipped default configuration)",
         f"  core         v1   trading-core {CORE_VERSION}",
         "  delta        v1   trading-delta 2.1.0",
-        "/api/v2",
+        "/api/v2  (row from the shipped default configuration)",
         f"  core         v1   trading-core {CORE_VERSION}",
         "  delta        v2   trading-delta 2.1.0",
+        ROWS_MERGE,
         "configuration OK",
     ]
     assert result.stderr == ""
@@ -149,9 +154,31 @@ def test_matrix_json_is_a_stable_format(site: FakeSite) -> None:
                 "delta": {"version": "v2", "distribution": "trading-delta", "distribution_version": "2.1.0", **STABLE},
             }
         },
+        "row_sources": {"v1": "the shipped default configuration", "v2": "the shipped default configuration"},
         "standalone": None,
         "problems": [],
     }
+
+
+def test_matrix_says_where_each_row_comes_from_and_which_are_not_served(site: FakeSite, tmp_path: Path) -> None:
+    plugin_distribution(site, "trading-delta", "2.1.0", "delta", ["v1", "v2"])
+    config = write_config(
+        tmp_path / "rows.toml",
+        """
+        serve = ["v2", "v3"]
+        [matrix.v3]
+        delta = "v2"
+        """,
+    )
+
+    lines = runner.invoke(cli, ["matrix", "--config", str(config), "--enable", "delta"]).stdout.splitlines()
+
+    assert lines[0] == "/api/v2  (row from the shipped default configuration)"
+    assert lines[3] == f"/api/v3  (row from {config})"
+    assert lines[-2:] == [
+        "not served: v1 (from the shipped default configuration); serve them with serve = [...] or GLOBAL_VERSION",
+        ROWS_MERGE,
+    ]
 
 
 def test_matrix_json_check_with_problems_prints_them_and_exits_2(site: FakeSite) -> None:

@@ -79,7 +79,7 @@ def _database(ctx: typer.Context, database_url: str | None) -> Database:
         _fail(str(exc), 2)
     module = context.module(BrokerModule)
     source = context.setting_source("database_url") or "the default"
-    return Database(module.broker_settings.database_url, source, module.service.store)
+    return Database(module.settings.database_url, source, module.service.store)
 
 
 def _run(database: Database, work: Callable[[BrokerStore], Awaitable[T]]) -> T:

@@ -59,11 +59,6 @@ class BrokerModule(Module[BrokerSettings]):
         """The stream endpoints of the API versions built over this module, for health and shutdown."""
 
     @property
-    def broker_settings(self) -> BrokerSettings:
-        """The validated ``[modules.broker]`` table: :attr:`settings`, under the name the API versions use."""
-        return self.settings
-
-    @property
     def default_account(self) -> str:
         """The account broker API v1 acts on."""
         return self.settings.default_account

@@ -54,11 +54,6 @@ class DatafeedModule(Module[DatafeedSettings]):
         self.stream_hubs: list[StreamHub] = []
         """The stream endpoints of the API versions served, for health reports and shutdown."""
 
-    @property
-    def datafeed_settings(self) -> DatafeedSettings:
-        """The validated ``[modules.datafeed]`` table: :attr:`settings`, under the name the API versions use."""
-        return self.settings
-
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         market = self.service.market

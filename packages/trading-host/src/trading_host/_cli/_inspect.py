@@ -123,6 +123,7 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
         "mode": "standalone" if plan.standalone else "monolith",
         "api_prefix": plan.api_prefix,
         "global_versions": {g: {m: entry(m, v) for m, v in row.items()} for g, row in plan.rows.items()},
+        "row_sources": dict(plan.row_sources),
         "standalone": ({m: entry(m, v) for m, v in plan.versions} if plan.standalone is not None else None),
         "problems": [p.to_json() for p in plan.problems],
     }
@@ -158,11 +159,20 @@ def matrix(
             module, version = plan.standalone
             typer.echo(f"standalone: {module} {version} at /{version}")
         for global_version_name, row in data["global_versions"].items():
-            typer.echo(f"{plan.api_prefix}/{global_version_name}")
+            source = plan.row_sources.get(global_version_name)
+            typer.echo(f"{plan.api_prefix}/{global_version_name}" + (f"  (row from {source})" if source else ""))
             for module, info in row.items():
                 line = f"  {module:<12} {info['version']:<4} {info['distribution']} {info['distribution_version']}"
                 lifecycle = plan.lifecycles.get((module, info["version"]))
                 typer.echo(line if lifecycle is None else f"{line}  [{describe(lifecycle, plan.clock())}]")
+        if plan.standalone is None and plan.row_sources:
+            idle = [f"{g} (from {s})" for g, s in plan.row_sources.items() if g not in plan.rows]
+            if idle:
+                typer.echo(f"not served: {', '.join(idle)}; serve them with serve = [...] or GLOBAL_VERSION")
+            typer.echo(
+                "rows merge by name: a row in your configuration replaces the shipped row of that name "
+                "whole; `serve` (GLOBAL_VERSION) selects the rows served"
+            )
         if plan.problems:
             print_problems(plan.problems)
         elif check:

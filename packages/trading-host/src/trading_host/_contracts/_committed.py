@@ -234,10 +234,11 @@ def _global_documents(
         raise ConfigError(loaded.problems)
     available = factory.installed.modules()
     for global_version, named in loaded.config.matrix.items():
+        where = loaded.source(f"matrix.{global_version}")
         missing = [
             Problem(
                 "module-not-installed",
-                f"global version {global_version} of the matrix in {loaded.source('matrix')} names module "
+                f"global version {global_version} of the matrix in {where} names module "
                 f"'{module}', which is not installed, so its document cannot be made",
                 f"install the distribution of '{module}', or write the module documents only (--module NAME)",
             )

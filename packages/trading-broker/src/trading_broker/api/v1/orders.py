@@ -78,7 +78,7 @@ class BrokerApi(ModuleApi):
             return PlacedOrder.model_validate(await service.cancel(account, order_id))
 
         add_portfolio_routes(self, service, account)
-        origins = module.broker_settings.stream_origins
+        origins = module.settings.stream_origins
         hub = add_stream_endpoint(
             self, stream_routes(module), authenticate=check_origin(origins), limits=module.stream_limits
         )

@@ -23,7 +23,7 @@ def stream_routes(module: BrokerModule) -> list[StreamRoute[Any, Any]]:
         WIRE,
         account_of=lambda _: account,
         per_identity=False,
-        equity_interval=module.broker_settings.equity_interval,
+        equity_interval=module.settings.equity_interval,
     )
 
 

@@ -26,5 +26,5 @@ def stream_routes(module: BrokerModule) -> list[StreamRoute[Any, Any]]:
         WIRE,
         account_of=_account,
         per_identity=True,
-        equity_interval=module.broker_settings.equity_interval,
+        equity_interval=module.settings.equity_interval,
     )

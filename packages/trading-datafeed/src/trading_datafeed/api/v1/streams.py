@@ -105,7 +105,7 @@ def check_origin(origins: Collection[str]) -> Authenticator:
 def stream_routes(module: DatafeedModule) -> list[StreamRoute[Any, Any]]:
     """The ``bars`` and ``quotes`` routes over the module's service."""
     service = module.service
-    interval = module.datafeed_settings.stream_interval
+    interval = module.settings.stream_interval
 
     def normalize_bars(params: BarsParams) -> BarsParams:
         try:

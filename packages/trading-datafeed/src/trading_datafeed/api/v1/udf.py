@@ -72,7 +72,7 @@ class DatafeedApi(ModuleApi):
     def __init__(self, module: DatafeedModule) -> None:
         super().__init__(module)
         service = module.service
-        settings = module.datafeed_settings
+        settings = module.settings
         answer_udf_errors(self)
 
         async def computed(request: Request, answer: Callable[[], Response]) -> Response:
