@@ -25,7 +25,8 @@ POSTGRES_SERVER = os.environ.get("TRADING_TEST_POSTGRES_URL", "postgresql://post
 
 
 def _admin(statement: str) -> None:
-    import asyncpg  # installed with trading-broker; imported here so other combinations collect
+    # Installed with trading-broker; imported here so that the other combinations collect.
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
     async def run() -> None:
         connection = await asyncpg.connect(POSTGRES_SERVER, timeout=5)

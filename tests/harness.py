@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 
@@ -52,16 +53,24 @@ class Server:
     process: subprocess.Popen[str]
     base_url: str
     log: Path
+    launched: float = 0.0
+    """``time.monotonic()`` just before the process was started."""
+    ready: float = 0.0
+    """``time.monotonic()`` when it first answered."""
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
         self.client = httpx.Client(base_url=self.base_url, timeout=10)
 
-    def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.get(path, **kwargs)  # type: ignore[arg-type]
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
 
-    def post(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.post(path, **kwargs)  # type: ignore[arg-type]
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.post(path, **kwargs)
 
     def output(self) -> str:
         return self.log.read_text()
@@ -79,26 +88,61 @@ class Server:
         return self.output()
 
 
+class Serve(Protocol):
+    """The ``serve`` fixture: starts a server (``{port}`` in ``args`` is a free port), stopped at teardown."""
+
+    def __call__(
+        self, args: list[str], *, env: Mapping[str, str] | None = None, ready_path: str = "/api/v1/core/health"
+    ) -> Server: ...
+
+
+class PortTaken(Exception):
+    """The server could not bind its port: something took it after ``free_port()`` chose it."""
+
+
 def start_server(
     args: list[str],
     *,
-    port: int,
     cwd: Path,
     env: Mapping[str, str] | None = None,
     ready_path: str = "/api/v1/core/health",
 ) -> Server:
+    """Start ``args`` (``{port}`` in them stands for a free port) and wait until it answers.
+
+    Tests run in parallel processes, so a port found free may be taken before the server binds
+    it; the server is then started again on another port.
+    """
+    for _ in range(4):
+        port = free_port()
+        try:
+            return _start_on(
+                [a.replace("{port}", str(port)) for a in args], port=port, cwd=cwd, env=env, ready_path=ready_path
+            )
+        except PortTaken:
+            if not any("{port}" in a for a in args):
+                raise
+    raise AssertionError(f"no free port found for {args}")
+
+
+def _start_on(args: list[str], *, port: int, cwd: Path, env: Mapping[str, str] | None, ready_path: str) -> Server:
     log = cwd / f"server-{port}.log"
-    handle = log.open("w")
-    process = subprocess.Popen(
-        args, cwd=cwd, env=dict(env or clean_env()), stdout=handle, stderr=subprocess.STDOUT, text=True
-    )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 30
+    launched = time.monotonic()
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            args, cwd=cwd, env=dict(env or clean_env()), stdout=handle, stderr=subprocess.STDOUT, text=True
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", log, launched=launched)
+    deadline = launched + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}:\n{server.output()}")
+            output = server.output()
+            server.client.close()
+            if "address already in use" in output.lower():
+                raise PortTaken(output)
+            raise AssertionError(f"server exited with {process.returncode}:\n{output}")
         try:
             if httpx.get(server.base_url + ready_path, timeout=1).status_code < 500:
+                server.ready = time.monotonic()
                 return server
         except httpx.TransportError:
             pass

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 from broker_support import bearer, broker_cli, broker_env, create_key, ok, serve_command, sqlite_database
-from harness import clean_env
+from harness import Serve, clean_env
 
 pytestmark = pytest.mark.modules("broker")
 V2 = "/api/v2/broker"
 ORDER = {"symbol": "AAPL", "quantity": 100}
 
 
-def test_keys_from_the_command_work_against_the_running_server(serve, tmp_path: Path) -> None:
+def test_keys_from_the_command_work_against_the_running_server(serve: Serve, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path))
     alice = create_key("alice", cwd=tmp_path, env=env)
     server = serve(serve_command(), env=env)
@@ -42,7 +42,7 @@ def test_keys_from_the_command_work_against_the_running_server(serve, tmp_path: 
     assert server.get(f"{V2}/orders", headers=bearer(alice)).status_code == 200
 
 
-def test_the_command_finds_the_servers_database_through_trading_toml(serve, tmp_path: Path) -> None:
+def test_the_command_finds_the_servers_database_through_trading_toml(serve: Serve, tmp_path: Path) -> None:
     (tmp_path / "trading.toml").write_text(
         f'[modules.broker]\ndatabase_url = "{sqlite_database(tmp_path)}"\ndefault_account = "desk"\n'
     )

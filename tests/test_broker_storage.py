@@ -20,7 +20,7 @@ from broker_support import (
     snapshot,
     sqlite_database,
 )
-from harness import BIN, clean_env
+from harness import BIN, Serve, clean_env
 
 pytestmark = pytest.mark.modules("broker")
 V1 = "/api/v1/broker"
@@ -36,7 +36,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def test_everything_is_there_after_a_restart(serve, tmp_path: Path, database_url: str) -> None:
+def test_everything_is_there_after_a_restart(serve: Serve, tmp_path: Path, database_url: str) -> None:
     env = broker_env(database_url)
     alice = create_key("alice", cwd=tmp_path, env=env)
     first = serve(serve_command(), env=env)
@@ -68,7 +68,7 @@ def test_everything_is_there_after_a_restart(serve, tmp_path: Path, database_url
     assert second.client.delete(f"{V1}/orders/{canceled['id']}").status_code == 409
 
 
-def test_every_acknowledged_order_survives_a_kill_9(serve, tmp_path: Path, database_url: str) -> None:
+def test_every_acknowledged_order_survives_a_kill_9(serve: Serve, tmp_path: Path, database_url: str) -> None:
     env = broker_env(database_url)
     server = serve(serve_command(), env=env)
     acknowledged: list[str] = []
@@ -111,7 +111,7 @@ def test_every_acknowledged_order_survives_a_kill_9(serve, tmp_path: Path, datab
     assert len(ok(restarted.get(f"{V1}/executions"))) == len(orders)
 
 
-def test_two_servers_on_one_database_lose_no_fill(serve, tmp_path: Path, database_url: str) -> None:
+def test_two_servers_on_one_database_lose_no_fill(serve: Serve, tmp_path: Path, database_url: str) -> None:
     """Two server processes share one database, as replicas or uvicorn workers do: market orders
     from many clients to both at once all reach the one position, and each is stored once.
 
@@ -142,7 +142,7 @@ def test_two_servers_on_one_database_lose_no_fill(serve, tmp_path: Path, databas
         assert len(ok(server.get(f"{V1}/executions"))) == 120
 
 
-def test_the_default_database_is_a_file_in_the_working_directory(serve, tmp_path: Path) -> None:
+def test_the_default_database_is_a_file_in_the_working_directory(serve: Serve, tmp_path: Path) -> None:
     server = serve(serve_command(), env=clean_env())
     ok(server.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1}))
     server.stop()

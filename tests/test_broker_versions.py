@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 from broker_support import bearer, broker_env, create_key, ok, serve_command, sqlite_database
+from harness import Serve
 
 pytestmark = pytest.mark.modules("broker")
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"
 
 
-def test_orders_positions_executions_and_account_of_v1_are_visible_through_v2(serve, tmp_path: Path) -> None:
+def test_orders_positions_executions_and_account_of_v1_are_visible_through_v2(serve: Serve, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path))
     default = create_key("default", cwd=tmp_path, env=env)
     server = serve(serve_command(), env=env)

@@ -6,6 +6,7 @@ import os
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from fake_plugins import plugin
 from harness import cli_json, run_cli, with_pythonpath
 
@@ -49,6 +50,7 @@ def test_text_output_names_module_versions_and_distribution(tmp_path: Path) -> N
     assert f"trading-core {metadata.version('trading-core')}" in core
 
 
+@pytest.mark.independent
 def test_third_party_plugin_is_listed_without_being_imported(tmp_path: Path) -> None:
     site = tmp_path / "site"
     dist = plugin(site, "gadget", ["v1", "v2"], dist_version="2.1.0")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from broker_support import broker_env, create_key, serve_command, sqlite_database
-from harness import Server, free_port, start_server
+from harness import Server, start_server
 
 pytestmark = pytest.mark.modules("broker")
 
@@ -56,9 +56,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dic
     """A server on a SQLite file, and a v2 key for the account v1 acts on (``default``)."""
     folder = tmp_path_factory.mktemp("clients")
     env = broker_env(sqlite_database(folder))
-    port = free_port()
-    command = [a.replace("{port}", str(port)) for a in serve_command()]
-    server = start_server(command, port=port, cwd=folder, env=env)
+    server = start_server(serve_command(), cwd=folder, env=env)
     yield server, create_key("default", cwd=folder, env=env)
     server.stop()
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_plugins import plugin
 from harness import BIN, clean_env, free_port, run_cli, with_pythonpath
 
 
-def check(tmp_path: Path, config: str | None = None, env: dict[str, str] | None = None) -> tuple[int, dict]:
+def check(tmp_path: Path, config: str | None = None, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     args = ["matrix", "--check", "--json"]
     if config is not None:
         path = tmp_path / "trading.toml"
@@ -21,7 +22,7 @@ def check(tmp_path: Path, config: str | None = None, env: dict[str, str] | None 
     return result.returncode, json.loads(result.stdout)
 
 
-def codes(payload: dict) -> list[str]:
+def codes(payload: dict[str, Any]) -> list[str]:
     return sorted(p["code"] for p in payload["problems"])
 
 
@@ -43,6 +44,7 @@ def test_default_matrix_is_the_seeds(tmp_path: Path) -> None:
     assert rows["v2"] == rows["v2"] | {"core": "v1", "broker": "v2", "datafeed": "v1"}
 
 
+@pytest.mark.independent
 def test_reports_every_problem_at_once_with_fixes(tmp_path: Path) -> None:
     site = tmp_path / "site"
     # Two distributions both claiming gadget.v1.
@@ -125,6 +127,7 @@ def test_default_matrix_skips_modules_not_installed_but_a_users_matrix_does_not(
     assert "weather" in payload["problems"][0]["message"]
 
 
+@pytest.mark.independent
 def test_bad_toml_and_unknown_keys_are_reported_with_the_file(tmp_path: Path) -> None:
     status, payload = check(tmp_path, 'srve = ["v1"]\n[server]\nport = "high"\n')
     assert status == 2
@@ -135,6 +138,7 @@ def test_bad_toml_and_unknown_keys_are_reported_with_the_file(tmp_path: Path) ->
     assert codes(payload) == ["config-file-invalid"]
 
 
+@pytest.mark.independent
 def test_text_output_lists_problems_and_fixes(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text('serve = ["v9"]\n')
     result = run_cli("matrix", "--check", "--config", str(tmp_path / "bad.toml"), cwd=tmp_path)
@@ -144,6 +148,7 @@ def test_text_output_lists_problems_and_fixes(tmp_path: Path) -> None:
     assert "fix:" in result.stderr
 
 
+@pytest.mark.independent
 def test_serve_refuses_before_binding_and_lists_every_problem(tmp_path: Path) -> None:
     import subprocess
 
@@ -165,6 +170,7 @@ def test_serve_refuses_before_binding_and_lists_every_problem(tmp_path: Path) ->
     assert "Uvicorn running" not in result.stderr
 
 
+@pytest.mark.independent
 def test_uvicorn_entry_point_reports_problems_without_a_traceback(tmp_path: Path) -> None:
     import subprocess
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import BIN, clean_env, free_port, run_cli, start_server
+from harness import BIN, clean_env, run_cli, start_server
 
 pytestmark = pytest.mark.modules("broker")
 
@@ -20,10 +20,8 @@ def specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("specs")
     found: dict[str, Any] = {"folder": folder}
     for version in ("v1", "v2"):
-        port = free_port()
         server = start_server(
-            [str(BIN / "trading-host"), "serve", "--port", str(port), "-e", "broker", "--module-version", version],
-            port=port,
+            [str(BIN / "trading-host"), "serve", "--port", "{port}", "-e", "broker", "--module-version", version],
             cwd=folder,
             ready_path=f"/{version}/openapi.json",
         )

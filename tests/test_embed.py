@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fake_plugins import plugin
-from harness import BIN, with_pythonpath
+from harness import BIN, Serve, with_pythonpath
 
 USER_APP = """
 import os
@@ -13,6 +13,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from trading_host import embed
+
+# Only core and the gadget plugin are enabled: no installed module takes part.
+pytestmark = pytest.mark.independent
 
 
 def record(event):
@@ -46,7 +49,7 @@ embed(app, prefix="/trading")
 """
 
 
-def test_embedded_under_a_prefix(serve, tmp_path: Path) -> None:
+def test_embedded_under_a_prefix(serve: Serve, tmp_path: Path) -> None:
     site = tmp_path / "site"
     plugin(site, "gadget", ["v1"])
     (site / "user_app.py").write_text(USER_APP)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import BIN, clean_env, cli_json, run_cli, with_pythonpath
+from harness import BIN, Serve, Server, clean_env, cli_json, run_cli, with_pythonpath
 from lifecycle_support import GUIDE, iso, midnight, relay_lifecycle, relay_plugin, ws_connect
 from websockets.exceptions import InvalidStatus
 
@@ -28,16 +28,13 @@ RELAY_HEADERS = {
     "x-api-sunset-date": "2027-07-01",
     "x-api-migration-guide": "/docs/relay/migration-v1-to-v2",
 }
-# Each crossing server's clock starts MARGIN seconds before a date: long enough to be started and
-# asked before it reaches the date.
-MARGIN = 15.0
 
 
 def lifecycle_of(headers: httpx.Headers | dict[str, str]) -> dict[str, str]:
     return {name: headers[name] for name in LIFECYCLE_HEADERS if name in headers}
 
 
-def start_relay(serve, tmp_path: Path, name: str, config: str, now: float):  # type: ignore[no-untyped-def]
+def start_relay(serve: Serve, tmp_path: Path, name: str, config: str, now: float) -> Server:
     """A server of relay (and core) under ``config`` whose clock starts at ``now``."""
     folder = tmp_path / name
     site = folder / "site"
@@ -49,46 +46,82 @@ def start_relay(serve, tmp_path: Path, name: str, config: str, now: float):  # t
     return serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=env)
 
 
-def relay_v1_status(server) -> str:  # type: ignore[no-untyped-def]
+def relay_v1_status(server: Server) -> str:
     """relay v1's status by the server's own clock, from /core/versions."""
     versions = server.get("/api/v2/core/versions").json()
     return str(next(v["status"] for v in versions if (v["module"], v["version"]) == ("relay", "v1")))
 
 
-def wait_for_status(server, status: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 2 * MARGIN
+def wait_for_status(server: Server, status: str, margin: float) -> None:
+    """Wait until the server's clock, started ``margin`` seconds before a date, has crossed it."""
+    # Its clock starts before it first answers, so it crosses the date within ``margin`` of that;
+    # the minute beyond is only there to end a test that would otherwise hang.
+    deadline = server.ready + margin + 60
     while relay_v1_status(server) != status:
         assert time.monotonic() < deadline, f"relay v1 never became {status}"
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 def handshake_headers(base_url: str, path: str) -> dict[str, str]:
     with ws_connect(base_url, path) as ws:
+        assert ws.response is not None
         headers = {k.lower(): v for k, v in ws.response.headers.raw_items()}
         ws.send("hi")
         assert ws.recv(timeout=10) == f"{path.split('/')[2]}:hi"
     return headers
 
 
-def test_crossing_the_deprecation_and_sunset_dates_over_http_and_websocket(serve, tmp_path: Path) -> None:
-    config = relay_lifecycle("2027-01-01", "2027-07-01")
-    first = start_relay(serve, tmp_path, "a", config, midnight("2027-01-01") - MARGIN)
-    stable = first.get("/api/v1/relay/ping")
-    stable_ws = handshake_headers(first.base_url, "/api/v1/relay/ws")
-    # The server's clock only moves forward: what it says now held for the calls above.
-    assert relay_v1_status(first) == "stable", "the server took too long to start: its clock passed the date"
+def observe(server: Server) -> tuple[httpx.Response, dict[str, str], str]:
+    """relay v1 over HTTP and over a WebSocket handshake, then its status by the server's clock.
 
-    second = start_relay(serve, tmp_path, "b", config, midnight("2027-07-01") - MARGIN)
-    deprecated = second.get("/api/v1/relay/ping")
-    deprecated_ws = handshake_headers(second.base_url, "/api/v1/relay/ws")
-    assert relay_v1_status(second) == "deprecated", "the server took too long to start: its clock passed the date"
+    The server's clock only moves forward: the status it reports after the calls held for them."""
+    return (
+        server.get("/api/v1/relay/ping"),
+        handshake_headers(server.base_url, "/api/v1/relay/ws"),
+        relay_v1_status(server),
+    )
+
+
+def start_before(
+    serve: Serve, tmp_path: Path, name: str, config: str, date: str, status: str, margin: float
+) -> tuple[Server, httpx.Response, dict[str, str], float]:
+    """A relay server whose clock starts ``margin`` seconds before ``date``, observed while relay v1
+    is still ``status``, and the margin it took.
+
+    Should the machine have been slower than measured, so that the server's clock passed the date
+    before the calls were answered, the server is started again with a margin of at least three
+    times what starting and asking it took (three attempts at most, each with a larger margin)."""
+    for attempt in range(3):
+        server = start_relay(serve, tmp_path, f"{name}{attempt}", config, midnight(date) - margin)
+        http, handshake, seen = observe(server)
+        if seen == status:
+            return server, http, handshake, margin
+        margin = max(2 * margin, 3 * (time.monotonic() - server.launched))
+        server.stop()
+    raise AssertionError(f"relay v1 was no longer {status} when the calls were answered, three times")
+
+
+@pytest.mark.independent
+def test_crossing_the_deprecation_and_sunset_dates_over_http_and_websocket(serve: Serve, tmp_path: Path) -> None:
+    config = relay_lifecycle("2027-01-01", "2027-07-01")
+    # Each crossing server's clock starts a margin before a date: long enough for it to be started
+    # and asked before it reaches the date, measured here on one that is never near a date.
+    probe = start_relay(serve, tmp_path, "probe", config, midnight("2026-06-01"))
+    assert observe(probe)[2] == "stable"
+    margin = 2 * (time.monotonic() - probe.launched) + 1
+    probe.stop()
+
+    first, stable, stable_ws, first_margin = start_before(serve, tmp_path, "a", config, "2027-01-01", "stable", margin)
+    second, deprecated, deprecated_ws, second_margin = start_before(
+        serve, tmp_path, "b", config, "2027-07-01", "deprecated", margin
+    )
 
     # The same servers once their clocks have crossed the dates.
-    wait_for_status(first, "deprecated")
+    wait_for_status(first, "deprecated", first_margin)
     now_deprecated = first.get("/api/v1/relay/ping")
     now_deprecated_ws = handshake_headers(first.base_url, "/api/v1/relay/ws")
     openapi = first.get("/api/v1/openapi.json").json()
-    wait_for_status(second, "sunset")
+    wait_for_status(second, "sunset", second_margin)
     gone = second.get("/api/v1/relay/ping")
     with pytest.raises(InvalidStatus) as refused, ws_connect(second.base_url, "/api/v1/relay/ws"):
         pass
@@ -126,7 +159,8 @@ def test_crossing_the_deprecation_and_sunset_dates_over_http_and_websocket(serve
     assert lifecycle_of(successor_ws) == {}
 
 
-def test_the_links_lead_to_the_guide_and_the_successor(serve, tmp_path: Path) -> None:
+@pytest.mark.independent
+def test_the_links_lead_to_the_guide_and_the_successor(serve: Serve, tmp_path: Path) -> None:
     config = relay_lifecycle("2027-01-01", "2027-07-01")
     server = start_relay(serve, tmp_path, "a", config, midnight("2027-02-01"))
     response = server.get("/api/v1/relay/ping")
@@ -150,6 +184,7 @@ def test_the_links_lead_to_the_guide_and_the_successor(serve, tmp_path: Path) ->
     assert "deprecated" not in openapi["paths"]["/api/v1/core/health"]["get"]
 
 
+@pytest.mark.independent
 def test_refusing_to_start_a_sunset_version_is_a_config_switch(tmp_path: Path) -> None:
     site = tmp_path / "site"
     relay_plugin(site)
@@ -177,6 +212,7 @@ def test_refusing_to_start_a_sunset_version_is_a_config_switch(tmp_path: Path) -
     assert before_sunset.returncode == 0, before_sunset.stderr
 
 
+@pytest.mark.independent
 def test_lifecycle_mistakes_are_reported_before_serving(tmp_path: Path) -> None:
     site = tmp_path / "site"
     relay_plugin(site)
@@ -190,6 +226,7 @@ def test_lifecycle_mistakes_are_reported_before_serving(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.independent
 def test_the_cli_shows_the_lifecycle(tmp_path: Path) -> None:
     site = tmp_path / "site"
     relay_plugin(site)
@@ -230,7 +267,7 @@ BROKER_HEADERS = {
 
 
 @pytest.mark.modules("broker")
-def test_the_shipped_default_deprecates_broker_v1(serve, tmp_path: Path) -> None:
+def test_the_shipped_default_deprecates_broker_v1(serve: Serve, tmp_path: Path) -> None:
     env = clean_env(TRADING_NOW="2026-11-28T12:00:00Z")
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=env)
 
@@ -263,7 +300,7 @@ def test_the_shipped_default_deprecates_broker_v1(serve, tmp_path: Path) -> None
 
 
 @pytest.mark.modules("broker")
-def test_the_shipped_broker_v1_is_gone_after_its_sunset(serve, tmp_path: Path) -> None:
+def test_the_shipped_broker_v1_is_gone_after_its_sunset(serve: Serve, tmp_path: Path) -> None:
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=clean_env(TRADING_NOW="2027-06-01"))
     gone = server.post("/api/v1/broker/orders", json={"symbol": "AAPL", "quantity": 1, "order_type": "MARKET"})
     assert gone.status_code == 410

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness import BIN
+from harness import BIN, Serve
 
 
-def test_query_tokens_are_redacted_from_the_access_log(serve) -> None:
+def test_query_tokens_are_redacted_from_the_access_log(serve: Serve) -> None:
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"])
     assert server.get("/api/v1/core/health", params={"access_token": "tb_sekrit_value"}).status_code == 200
     output = server.stop()

@@ -10,8 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from harness import BIN, with_pythonpath
+import pytest
+from harness import BIN, Serve, with_pythonpath
 from lifecycle_support import relay_lifecycle, relay_plugin, scrape
+
+# Only core and the relay plugin are enabled: no installed module takes part.
+pytestmark = pytest.mark.independent
 
 CALLS = 90
 
@@ -23,7 +27,7 @@ def relay_env(tmp_path: Path, extra_config: str = "", **env: str) -> dict[str, s
     return with_pythonpath(site, TRADING_NOW="2027-02-01T00:00:00Z", ENABLED_MODULES="relay", **env)
 
 
-def test_several_workers_add_up_their_metrics(serve, tmp_path: Path) -> None:
+def test_several_workers_add_up_their_metrics(serve: Serve, tmp_path: Path) -> None:
     folder = tmp_path / "prometheus"
     folder.mkdir()
     env = relay_env(tmp_path, '\n[metrics]\nclient = "header:X-Client-Id"\n', PROMETHEUS_MULTIPROC_DIR=str(folder))
@@ -61,7 +65,7 @@ def test_several_workers_add_up_their_metrics(serve, tmp_path: Path) -> None:
         assert latency[(("global_version", "v1"), ("module", "relay"), ("version", "v1"))] == CALLS
 
 
-def test_api_keys_are_counted_by_hash_and_never_shown(serve, tmp_path: Path) -> None:
+def test_api_keys_are_counted_by_hash_and_never_shown(serve: Serve, tmp_path: Path) -> None:
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=relay_env(tmp_path))
     token = "a-client-secret-token-0123456789"
     for _ in range(3):
@@ -76,7 +80,7 @@ def test_api_keys_are_counted_by_hash_and_never_shown(serve, tmp_path: Path) -> 
     assert clients == {f"key:{hashlib.sha256(token.encode()).hexdigest()[:16]}": 3, "anonymous": 1}
 
 
-def test_metrics_can_be_switched_off(serve, tmp_path: Path) -> None:
+def test_metrics_can_be_switched_off(serve: Serve, tmp_path: Path) -> None:
     env = relay_env(tmp_path, "\n[metrics]\nenabled = false\n")
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=env)
     assert server.get("/api/v1/relay/ping").status_code == 200

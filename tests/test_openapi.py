@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import BIN, with_pythonpath, write_distribution
+import pytest
+from harness import BIN, Serve, with_pythonpath, write_distribution
 from openapi_spec_validator import validate
 
 ITEM_PLUGIN = """
@@ -37,7 +38,8 @@ class {cls}Api(ModuleApi):
 """
 
 
-def test_same_names_in_two_modules_do_not_collide(serve, tmp_path: Path) -> None:
+@pytest.mark.independent
+def test_same_names_in_two_modules_do_not_collide(serve: Serve, tmp_path: Path) -> None:
     site = tmp_path / "site"
     for name, fields in (("gadget", "id: int\n    label: str"), ("widget", "id: int\n    price: float")):
         cls = name.title()
@@ -68,7 +70,7 @@ def test_same_names_in_two_modules_do_not_collide(serve, tmp_path: Path) -> None
     assert "HTTPValidationError" in schemas
 
 
-def test_every_served_document_validates(serve) -> None:
+def test_every_served_document_validates(serve: Serve) -> None:
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"])
     for global_version in ("v1", "v2"):
         spec = server.get(f"/api/{global_version}/openapi.json").json()

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from harness import BIN, clean_env, run_cli
+from harness import BIN, Serve, clean_env, run_cli
 
 PYPROJECT = """
 [build-system]
@@ -87,7 +87,7 @@ def write_project(project: Path, versions: list[str], release: str) -> None:
         (package / "api" / version / "__init__.py").write_text(textwrap.dedent(API.format(version=version)))
 
 
-def test_new_api_version_is_a_folder_and_one_entry_point_line(serve, tmp_path: Path) -> None:
+def test_new_api_version_is_a_folder_and_one_entry_point_line(serve: Serve, tmp_path: Path) -> None:
     project, site = tmp_path / "gizmo", tmp_path / "site"
     project.mkdir()
     site.mkdir()
@@ -114,7 +114,7 @@ def test_new_api_version_is_a_folder_and_one_entry_point_line(serve, tmp_path: P
 
 
 @pytest.mark.modules("news")
-def test_example_plugin_is_served_with_no_configuration(serve) -> None:
+def test_example_plugin_is_served_with_no_configuration(serve: Serve) -> None:
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"])
     for global_version in ("v1", "v2"):  # a module the matrix omits gets its newest version <= the global one
         response = server.get(f"/api/{global_version}/news/headlines")

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import BIN, with_pythonpath
+import pytest
+from harness import BIN, Serve, Server, with_pythonpath
 from lifecycle_support import relay_plugin, ws_connect
+
+# Only core and the relay plugin are enabled: no installed module takes part.
+pytestmark = pytest.mark.independent
 
 CONFIG = """
 [matrix.v1]
@@ -25,9 +29,9 @@ weights = { v1 = 70, v2 = 30 }
 CALLERS = [f"user-{n}" for n in range(400)]
 
 
-def assignments(server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def assignments(server: Server) -> dict[str, str]:
     """Which global version served each caller through the alias (the header and the body agree)."""
-    found = {}
+    found: dict[str, str] = {}
     for caller in CALLERS:
         response = server.get("/api/latest/relay/ping", headers={"X-Client-Id": caller})
         assert response.status_code == 200
@@ -37,7 +41,7 @@ def assignments(server) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return found
 
 
-def test_the_split_follows_the_weights_in_every_process_and_after_a_restart(serve, tmp_path: Path) -> None:
+def test_the_split_follows_the_weights_in_every_process_and_after_a_restart(serve: Serve, tmp_path: Path) -> None:
     site = tmp_path / "site"
     relay_plugin(site)
     (tmp_path / "trading.toml").write_text(CONFIG)
@@ -55,7 +59,7 @@ def test_the_split_follows_the_weights_in_every_process_and_after_a_restart(serv
     assert by_first == by_second == restarted
 
 
-def test_the_alias_over_websocket(serve, tmp_path: Path) -> None:
+def test_the_alias_over_websocket(serve: Serve, tmp_path: Path) -> None:
     site = tmp_path / "site"
     relay_plugin(site)
     (tmp_path / "trading.toml").write_text(CONFIG)
@@ -65,6 +69,7 @@ def test_the_alias_over_websocket(serve, tmp_path: Path) -> None:
     for caller in CALLERS[:20]:
         expected = server.get("/api/latest/relay/ping", headers={"X-Client-Id": caller}).headers["x-api-global-version"]
         with ws_connect(server.base_url, "/api/latest/relay/ws", {"X-Client-Id": caller}) as ws:
+            assert ws.response is not None
             assert ws.response.headers["X-API-Global-Version"] == expected
             ws.send("hi")
             assert ws.recv(timeout=10) == f"{expected}:hi"

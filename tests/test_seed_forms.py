@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fake_plugins import plugin
 from fastapi.testclient import TestClient
-from harness import BIN, clean_env, with_pythonpath
+from harness import BIN, Serve, clean_env, with_pythonpath
 from openapi_spec_validator import validate
 
 from trading_host import AppFactory, ConfigError
@@ -15,7 +15,7 @@ from trading_host import AppFactory, ConfigError
 UVICORN = str(BIN / "uvicorn")
 
 
-def test_global_version_env_serves_only_that_version(serve) -> None:
+def test_global_version_env_serves_only_that_version(serve: Serve) -> None:
     server = serve(
         [UVICORN, "trading_host.main:app", "--port", "{port}"],
         env=clean_env(GLOBAL_VERSION="v2"),
@@ -28,7 +28,7 @@ def test_global_version_env_serves_only_that_version(serve) -> None:
 
 
 @pytest.mark.modules("broker")
-def test_standalone_broker_v1_service(serve) -> None:
+def test_standalone_broker_v1_service(serve: Serve) -> None:
     server = serve(
         [UVICORN, "trading_host.main:app", "--port", "{port}"],
         env=clean_env(ENABLED_MODULES="broker", MODULE_VERSION="v1"),
@@ -48,7 +48,8 @@ def test_standalone_broker_v1_service(serve) -> None:
     assert server.get("/v1/docs").status_code == 200
 
 
-def test_standalone_third_party_module(serve, tmp_path: Path) -> None:
+@pytest.mark.independent
+def test_standalone_third_party_module(serve: Serve, tmp_path: Path) -> None:
     site = tmp_path / "site"
     plugin(site, "gadget", ["v1", "v2"])
     server = serve(
@@ -60,6 +61,7 @@ def test_standalone_third_party_module(serve, tmp_path: Path) -> None:
     assert server.get("/v1/ping").status_code == 404
 
 
+@pytest.mark.independent
 def test_standalone_needs_exactly_one_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = tmp_path / "site"
     plugin(site, "gadget", ["v1"])
@@ -72,6 +74,7 @@ def test_standalone_needs_exactly_one_module(tmp_path: Path, monkeypatch: pytest
     assert [p.code for p in caught.value.problems] == ["standalone-needs-one-module"]
 
 
+@pytest.mark.independent
 def test_app_factory_create_app_as_in_the_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     enabled = ["core"]
@@ -97,6 +100,7 @@ def test_app_factory_module_versions_override(tmp_path: Path, monkeypatch: pytes
     assert "pip install 'trading-broker==9.*'" in caught.value.problems[0].fix
 
 
+@pytest.mark.independent
 def test_unknown_global_version_never_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as caught:

@@ -6,14 +6,14 @@ import os
 from importlib import metadata
 
 import pytest
-from harness import BIN, INSTALLED, Server
+from harness import BIN, INSTALLED, Serve, Server
 from openapi_spec_validator import validate
 
 EXPECTED = set(os.environ.get("TRADING_EXPECT_MODULES", ",".join(sorted(INSTALLED))).split(","))
 
 
 @pytest.fixture
-def server(serve) -> Server:
+def server(serve: Serve) -> Server:
     return serve([str(BIN / "trading-host"), "serve", "--port", "{port}"])
 
 

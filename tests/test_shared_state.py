@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fake_plugins import plugin
-from harness import BIN, clean_env, with_pythonpath
+from harness import BIN, Serve, clean_env, with_pythonpath
 
 MATRIX = """
 [matrix.v1]
@@ -24,7 +24,8 @@ gadget = "v2"
 """
 
 
-def test_one_instance_and_one_lifespan_for_all_versions(serve, tmp_path: Path) -> None:
+@pytest.mark.independent
+def test_one_instance_and_one_lifespan_for_all_versions(serve: Serve, tmp_path: Path) -> None:
     site = tmp_path / "site"
     plugin(site, "gadget", ["v1", "v2"])
     (tmp_path / "trading.toml").write_text(MATRIX)
@@ -43,7 +44,7 @@ def test_one_instance_and_one_lifespan_for_all_versions(serve, tmp_path: Path) -
 
 
 @pytest.mark.modules("broker")
-def test_order_placed_through_v1_is_visible_through_v2(serve, tmp_path: Path) -> None:
+def test_order_placed_through_v1_is_visible_through_v2(serve: Serve, tmp_path: Path) -> None:
     token = "integration-test-token"
     digest = hashlib.sha256(token.encode()).hexdigest()
     (tmp_path / "trading.toml").write_text(

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 from broker_support import bearer, broker_env, create_key, ok, serve_command, sqlite_database
-from harness import INSTALLED, run_cli
+from harness import INSTALLED, Serve, run_cli
 from openapi_spec_validator import validate
 from websockets.sync.client import connect
 
@@ -73,7 +73,7 @@ def test_each_wheel_ships_a_valid_document_per_module_version() -> None:
 
 
 @pytest.mark.modules("broker", "datafeed")
-def test_the_server_serves_what_specs_generates(serve, generated: Path, tmp_path: Path) -> None:
+def test_the_server_serves_what_specs_generates(serve: Serve, generated: Path, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path), TRADING_NOW=BEFORE_DEPRECATION)
     server = serve([*serve_command(), "-e", "broker", "-e", "datafeed"], env=env)
 
@@ -98,7 +98,7 @@ def test_the_server_serves_what_specs_generates(serve, generated: Path, tmp_path
 
 
 @pytest.mark.modules("broker")
-def test_a_standalone_module_version_serves_its_documents(serve, generated: Path, tmp_path: Path) -> None:
+def test_a_standalone_module_version_serves_its_documents(serve: Serve, generated: Path, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path))
     server = serve([*serve_command(), "-e", "broker", "--module-version", "v2"], env=env, ready_path="/v2/openapi.json")
 
@@ -118,13 +118,13 @@ def frame_validator(document: dict[str, Any], message_type: str) -> jsonschema.D
 
 
 @pytest.mark.modules("broker")
-def test_the_broker_v2_streams_document_describes_the_real_traffic(serve, tmp_path: Path) -> None:
+def test_the_broker_v2_streams_document_describes_the_real_traffic(serve: Serve, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path))
     server = serve(serve_command(), env=env)
     key = create_key("alice", cwd=tmp_path, env=env)
     document = ok(server.get("/api/v2/broker/asyncapi.json"))
     address = document["servers"]["this"]["pathname"] + document["channels"]["ws"]["address"]
-    sent = [
+    sent: list[dict[str, Any]] = [
         {"type": "orders.subscribe", "id": 1, "payload": {"symbol": "aapl"}},
         {"type": "orders.subscribe", "id": 2, "payload": {"symbol": "NOPE"}},
         {"type": "equity.subscribe", "id": "e"},

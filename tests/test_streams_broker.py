@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from broker_support import bearer, broker_env, create_key, ok, serve_command, sqlite_database
-from harness import BIN, Server, free_port, start_server
+from harness import BIN, Server, start_server
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
@@ -44,9 +44,7 @@ class Deployment:
 
 def _start(folder: Path, args: list[str], ready_path: str, **env: str) -> Deployment:
     environment = broker_env(sqlite_database(folder), **env)
-    port = free_port()
-    command = [a.replace("{port}", str(port)) for a in args]
-    server = start_server(command, port=port, cwd=folder, env=environment, ready_path=ready_path)
+    server = start_server(args, cwd=folder, env=environment, ready_path=ready_path)
     return Deployment(server, folder, environment)
 
 
@@ -88,7 +86,7 @@ def pending(ws: ClientConnection, marker: str) -> list[dict[str, Any]]:
 
 def updates(ws: ClientConnection, route: str, count: int) -> list[dict[str, Any]]:
     """The payloads of the next ``count`` updates of ``route`` (updates of other routes skipped)."""
-    found = []
+    found: list[dict[str, Any]] = []
     while len(found) < count:
         message = receive(ws)
         assert message["type"].endswith(".update"), message

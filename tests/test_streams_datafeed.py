@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import BIN, Server, clean_env, free_port, start_server
+from harness import BIN, Serve, Server, clean_env, start_server
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 pytestmark = pytest.mark.modules("datafeed")
 
@@ -27,11 +28,7 @@ ALL_SYMBOLS = "AAPL,MSFT,GOOGL,AMZN,TSLA,NVDA,SPY,EURUSD,GBPUSD,USDJPY,BTCUSD,ET
 
 def start(cwd: Path, args: list[str], settings: str, ready_path: str, **env: str) -> Server:
     (cwd / "trading.toml").write_text(settings)
-    port = free_port()
-    full = [a.replace("{port}", str(port)) for a in args]
-    return start_server(
-        full, port=port, cwd=cwd, env=clean_env(ENABLED_MODULES="datafeed", **env), ready_path=ready_path
-    )
+    return start_server(args, cwd=cwd, env=clean_env(ENABLED_MODULES="datafeed", **env), ready_path=ready_path)
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +185,7 @@ def test_equal_subscriptions_share_one_feed_across_global_versions_until_the_las
     wait_for(lambda: streams(composed) == {"connections": 0, "feeds": 0}, "closed")
 
 
-def test_a_client_that_stops_reading_does_not_delay_another(serve, tmp_path: Path):
+def test_a_client_that_stops_reading_does_not_delay_another(serve: Serve, tmp_path: Path):
     (tmp_path / "trading.toml").write_text(
         "[modules.datafeed]\nstream_interval = 0.005\nstream_queue_size = 32\nstream_max_dropped = 128\n"
     )
@@ -231,12 +228,12 @@ def test_a_client_that_stops_reading_does_not_delay_another(serve, tmp_path: Pat
 def test_pages_of_other_origins_cannot_open_the_streams(composed: Server):
     url = ws_url(composed, "/api/v1/datafeed/ws")
     with pytest.raises(InvalidStatus) as refused:
-        connect(url, origin="https://evil.example")  # type: ignore[arg-type]
+        connect(url, origin=Origin("https://evil.example"))
     assert refused.value.response.status_code == 403
     assert json.loads(refused.value.response.body or b"") == {
         "detail": "origin https://evil.example may not open the datafeed's streams; add it to cors_origins"
     }
-    with connect(url, origin="https://chart.example") as ws:  # type: ignore[arg-type]
+    with connect(url, origin=Origin("https://chart.example")) as ws:
         send(ws, {"type": "quotes.subscribe", "payload": {"symbols": "AAPL"}})
         assert receive(ws)["type"] == "quotes.subscribe.response"
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from harness import BIN, Server, clean_env, free_port, start_server
+from harness import BIN, Server, clean_env, start_server
 
 pytestmark = pytest.mark.modules("datafeed")
 
@@ -32,8 +32,8 @@ DAY = 86_400
 SEARCH_LIMIT = 30  # the adapter's Constants.SearchItemsLimit
 
 
-def ts(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp())
+def ts(year: int, month: int, day: int) -> int:
+    return int(datetime(year, month, day, tzinfo=UTC).timestamp())
 
 
 def adapter_url(path: str, params: dict[str, object] | None = None) -> str:
@@ -55,10 +55,8 @@ def adapter_url(path: str, params: dict[str, object] | None = None) -> str:
 
 def start(cwd: Path, args: list[str], ready_path: str, **env: str) -> Server:
     (cwd / "trading.toml").write_text(SETTINGS)
-    port = free_port()
-    full = [a.replace("{port}", str(port)) for a in args]
     environment = clean_env(ENABLED_MODULES="datafeed", **env)
-    return start_server(full, port=port, cwd=cwd, env=environment, ready_path=ready_path)
+    return start_server(args, cwd=cwd, env=environment, ready_path=ready_path)
 
 
 @pytest.fixture(scope="module")
