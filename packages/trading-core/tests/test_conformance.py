@@ -170,7 +170,7 @@ class NoSchemaApi(ModuleApi):
         super().__init__(module)
 
         @self.get("/untyped", operation_id="untyped")
-        async def untyped():  # type: ignore[no-untyped-def]
+        async def untyped():
             return {"any": "thing"}
 
         # These declare their responses in the ways the kit accepts.
@@ -183,7 +183,7 @@ class NoSchemaApi(ModuleApi):
             return Response("a,b\n", media_type="text/csv")
 
         @self.get("/hidden", include_in_schema=False)
-        async def hidden():  # type: ignore[no-untyped-def]
+        async def hidden():
             return {}
 
 

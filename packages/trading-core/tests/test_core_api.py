@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from types import MappingProxyType
 from typing import Any
@@ -159,6 +159,11 @@ def test_versions_lists_platform_mounted(client: TestClient, platform: Platform)
 NO_LIFECYCLE = {"deprecation": None, "sunset": None, "successor": None, "migration_guide": None}
 
 
+def stopped_at(moment: float) -> Callable[[], float]:
+    """A clock that stays at ``moment``."""
+    return lambda: moment
+
+
 def test_versions_shows_the_lifecycle_status_at_the_platform_clock(client: TestClient, platform: Platform) -> None:
     lifecycle = Lifecycle(date(2026, 11, 1), date(2027, 6, 1), "v2", "/docs/broker/migration-v1-to-v2")
     platform.mounted.append(
@@ -171,7 +176,7 @@ def test_versions_shows_the_lifecycle_status_at_the_platform_clock(client: TestC
         "last second": midnight_utc(date(2027, 6, 1)) - 1,
         "from sunset": midnight_utc(date(2027, 6, 1)),
     }.items():
-        platform.clock = lambda moment=moment: moment
+        platform.clock = stopped_at(moment)
         (entry,) = client.get("/versions").json()
         statuses[label] = entry.pop("status")
         assert entry == {

@@ -144,7 +144,11 @@ class Client:
             "extensions": {"websocket.http.response": {}} if self.denial else {},
         }
         self.to_app.put_nowait({"type": "websocket.connect"})
-        self.task = asyncio.create_task(self.app(scope, self.to_app.get, self._send))
+
+        async def run() -> None:
+            await self.app(scope, self.to_app.get, self._send)
+
+        self.task = asyncio.create_task(run())
         return await self.raw()
 
     async def _send(self, message: Message) -> None:
@@ -163,10 +167,10 @@ class Client:
 
     def pending(self) -> list[dict[str, Any]]:
         """Every message the app has sent so far and the test has not read."""
-        out = []
+        out: list[dict[str, Any]] = []
         while not self.from_app.empty():
             message = self.from_app.get_nowait()
-            out.append(json.loads(message["text"]) if message["type"] == "websocket.send" else message)
+            out.append(json.loads(message["text"]) if message["type"] == "websocket.send" else dict(message))
         return out
 
     async def send(self, message: object) -> None:

@@ -13,8 +13,8 @@ P = "/api/v1/datafeed"
 DAY = 86_400
 
 
-def ts(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp())
+def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
 DAILY = """date,open,high,low,close,volume

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 P = "/api/v1/datafeed"
 DAY = 86_400
 
 
-def ts(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp())
+def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
 def is_number(value: object) -> bool:
@@ -97,7 +99,7 @@ def test_search(client):
     assert bad.json()["errmsg"].startswith("limit:")
 
 
-def history(client, **params):
+def history(client: TestClient, **params: object) -> Any:
     response = client.get(f"{P}/history", params=params)
     assert response.status_code == 200, response.text
     return response.json()

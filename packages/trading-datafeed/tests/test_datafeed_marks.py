@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 P = "/api/v1/datafeed"
 DAY = 86_400
 
 
-def ts(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp())
+def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
-def get(client, route, **params):
+def get(client: TestClient, route: str, **params: object) -> Any:
     response = client.get(f"{P}/{route}", params=params)
     assert response.status_code == 200, response.text
     return response.json()

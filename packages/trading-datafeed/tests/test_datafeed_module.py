@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from importlib.metadata import entry_points
+from typing import Any
 
 from trading_core import ENTRY_POINT_GROUP, ModuleContext, check_api_class
 from trading_datafeed import DatafeedModule, DatafeedSettings, __version__
@@ -37,7 +38,7 @@ def test_csv_files_are_read_in_the_lifespan(tmp_path):
     (tmp_path / "ONE.csv").write_text("date,open,high,low,close\n2024-01-02,1,2,0.5,1.5\n")
     module = DatafeedModule(ModuleContext(settings={"csv_dir": str(tmp_path)}))
 
-    async def scenario():
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
         before = await module.health()
         async with module.lifespan():
             during = await module.health()

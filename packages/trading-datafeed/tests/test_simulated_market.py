@@ -12,8 +12,8 @@ NOW = datetime(2025, 3, 12, 15, 30, 20, tzinfo=UTC).timestamp()
 DAY = 86_400
 
 
-def ts(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp())
+def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
 def test_bars_are_a_pure_function_of_symbol_and_time():
