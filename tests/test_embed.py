@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fake_plugins import plugin
 from harness import BIN, Serve, with_pythonpath
 
@@ -13,9 +14,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from trading_host import embed
-
-# Only core and the gadget plugin are enabled: no installed module takes part.
-pytestmark = pytest.mark.independent
 
 
 def record(event):
@@ -47,6 +45,9 @@ async def hello(request: Request) -> dict[str, str]:
 
 embed(app, prefix="/trading")
 """
+
+# Only core and the gadget plugin are enabled: no installed module takes part.
+pytestmark = pytest.mark.independent
 
 
 def test_embedded_under_a_prefix(serve: Serve, tmp_path: Path) -> None:
