@@ -4,6 +4,11 @@
 The integration tests in ``tests/`` import nothing from the source tree: each session installs
 the built wheels into a fresh virtual environment, so a file left out of a wheel or a missing
 entry point fails a test.
+
+Every integration test runs in ``tests(all)`` and in ``lowest``. The other combinations run only
+the tests that depend on which modules are installed: a test marked ``independent`` does not, and
+is left out there (tests/conftest.py says how they are told apart and checks it; each pytest run
+ends with a line saying how many it ran). Warnings are errors (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ nox.options.error_on_missing_interpreters = True
 # Servers in the tests start from the installed wheels; without bytecode every start compiles
 # SQLAlchemy and FastAPI again (seconds), which uv skips by default and uvicorn's workers may not wait for.
 os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+# ...except in the sessions that import none of what they install (mypy reads the sources).
+NO_BYTECODE = {"UV_COMPILE_BYTECODE": "0"}
 
 ROOT = Path(__file__).parent
 DIST = ROOT / "dist"
@@ -62,8 +69,8 @@ TEST_REQUIREMENTS = [
     "pytest>=8",
     "pytest-xdist>=3.6",
     "httpx>=0.27",
-    # Starlette's TestClient runs on httpx2 where it is installed; on httpx it warns that this is
-    # deprecated (an error here: warnings are errors). Older Starlette releases ignore httpx2.
+    # Starlette's TestClient runs on httpx2 where it is installed and warns that httpx is deprecated
+    # (an error here) where it is not; releases before that ignore httpx2.
     "httpx2>=2",
     "openapi-spec-validator>=0.7",
     "packaging>=23",
@@ -71,14 +78,21 @@ TEST_REQUIREMENTS = [
     "hypothesis>=6",
     "websockets>=15",
 ]
-
-
-# The combination that runs every integration test; the others run only those that depend on which
-# modules are installed (tests marked `independent` do not; see tests/conftest.py). `lowest` runs
-# them all too: the oldest FastAPI and pydantic are another set of dependencies for every test.
+# The combination whose session runs every integration test (with `lowest`, whose older FastAPI and
+# pydantic are other dependencies for all of them); it installs every module an `independent` test
+# may need.
 EVERY_TEST = "all"
-# Test processes for pytest-xdist; the integration tests mostly wait on the servers they start.
-WORKERS = os.environ.get("TRADING_TEST_WORKERS", "auto")
+# pytest-xdist's processes for the integration tests and the longer unit suites. The tests are
+# independent: servers take free ports (started again on another if one is taken meanwhile),
+# folders are pytest's per-test ones, each PostgreSQL test creates a database of its own.
+WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", "auto")]
+# The unit suites long enough to gain from parallel processes; the others take less time than
+# starting them does.
+PARALLEL_UNITS = {"host", "broker"}
+# The test folders mypy checks, each in a run of its own: several are named tests/ and have a
+# conftest.py, and pytest imports each folder's helpers as top-level modules. Their functions may
+# leave fixtures unannotated; their bodies are checked all the same (check_untyped_defs).
+TYPED_TESTS = [ROOT / "tests", *(SOURCES[p] / "tests" for p in ("core", "datafeed", "news"))]
 
 
 def wheel(name: str) -> Path:
@@ -88,15 +102,15 @@ def wheel(name: str) -> Path:
     return found[0]
 
 
-def install_wheels(session: nox.Session, names: list[str], *extra: str) -> None:
+def install_wheels(session: nox.Session, names: list[str], *extra: str, env: dict[str, str] | None = None) -> None:
     # --find-links lets the resolver take our own wheels (trading-core...) from dist/, never an index.
-    session.install("--find-links", str(DIST), *(str(wheel(n)) for n in names), *extra)
+    session.install("--find-links", str(DIST), *(str(wheel(n)) for n in names), *extra, env=env)
 
 
 @nox.session
 def wheels(session: nox.Session) -> None:
     """Build the wheel of every package into dist/ (once; the other sessions install them)."""
-    session.install("build", "hatchling>=1.21")
+    session.install("build", "hatchling>=1.21", env=NO_BYTECODE)
     DIST.mkdir(exist_ok=True)
     for old in DIST.glob("*.whl"):
         old.unlink()
@@ -110,46 +124,52 @@ def tests(session: nox.Session, combination: str) -> None:
     """Install one combination of wheels into a fresh environment and run the root tests/."""
     names = COMBINATIONS[combination]
     install_wheels(session, names + CLIENTS, *TEST_REQUIREMENTS)
-    expected = ",".join(MODULES[n] for n in names if n in MODULES)
-    select = [] if combination == EVERY_TEST else ["-m", "not independent"]
-    session.run("pytest", "tests", "-n", WORKERS, *select, *session.posargs, env={"TRADING_EXPECT_MODULES": expected})
+    expected = {"TRADING_EXPECT_MODULES": ",".join(MODULES[n] for n in names if n in MODULES)}
+    # tests(all) requires each independent test to run; the others leave them out.
+    independent = "--independent=require" if combination == EVERY_TEST else "--independent=deselect"
+    session.run("pytest", "tests", *WORKERS, independent, *session.posargs, env=expected)
 
 
 @nox.session(requires=["wheels"])
 def lowest(session: nox.Session) -> None:
-    """All four packages on the oldest FastAPI and pydantic we support."""
-    install_wheels(session, COMBINATIONS["all"] + CLIENTS, *TEST_REQUIREMENTS, *LOWEST)
+    """All four packages on the oldest FastAPI and pydantic we support: every integration test."""
+    install_wheels(session, COMBINATIONS[EVERY_TEST] + CLIENTS, *TEST_REQUIREMENTS, *LOWEST)
     show = "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)"
     session.run("python", "-c", show)
-    session.run(
-        "pytest", "tests", "-n", WORKERS, *session.posargs, env={"TRADING_EXPECT_MODULES": "core,broker,datafeed"}
-    )
+    expected = {"TRADING_EXPECT_MODULES": "core,broker,datafeed"}
+    session.run("pytest", "tests", *WORKERS, "--independent=require", *session.posargs, env=expected)
 
 
 @nox.session(requires=["wheels"])
 @nox.parametrize("package", PACKAGES, ids=PACKAGES)
 def unit(session: nox.Session, package: str) -> None:
-    """One package's own unit tests, against its installed wheel."""
+    """One package's own unit tests, against its installed wheel (and only what it depends on)."""
     needed = {"core": ["core"], "news": ["core", "news"], "host": ["core", "host"]}.get(package, ["core", package])
     extra = ["openapi-python-client>=0.29.1,<0.30", "jsonschema>=4.18"] if package == "host" else []
     install_wheels(session, needed, *TEST_REQUIREMENTS, *extra)
-    session.run("pytest", str(SOURCES[package] / "tests"), *session.posargs)
+    parallel = WORKERS if package in PARALLEL_UNITS else []
+    session.run("pytest", str(SOURCES[package] / "tests"), *parallel, *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
-    session.install("ruff")
+    session.install("ruff", env=NO_BYTECODE)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
 
 @nox.session(requires=["wheels"])
 def mypy(session: nox.Session) -> None:
-    """mypy --strict over every package's sources."""
+    """mypy --strict over every package's sources, then over the test folders."""
     # The generated clients are left out: their code is the generator's, checked by `contracts`.
-    install_wheels(session, PACKAGES, "mypy", "nox", "types-PyYAML", "types-jsonschema", *TEST_REQUIREMENTS)
+    types = ["types-PyYAML", "types-jsonschema"]
+    install_wheels(session, PACKAGES, "mypy", "nox", *types, *TEST_REQUIREMENTS, env=NO_BYTECODE)
     session.run("mypy", *(str(SOURCES[p] / "src") for p in PACKAGES), "noxfile.py", "benchmarks")
+    for folder in TYPED_TESTS:
+        # The folder on the path, so that its helpers resolve as pytest imports them.
+        flags = ["--allow-untyped-defs", "--allow-incomplete-defs", "--check-untyped-defs"]
+        session.run("mypy", *flags, str(folder.relative_to(ROOT)), env={"MYPYPATH": str(folder)})
 
 
 @nox.session(requires=["wheels"])

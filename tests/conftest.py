@@ -5,11 +5,12 @@ Servers are real uvicorn processes started the way a user starts them; plugins t
 temporary folder and put on the server's PYTHONPATH, which is how importlib.metadata finds them.
 
 Which session runs which test (see noxfile.py): a test marked ``independent`` does not depend on
-which first-party modules are installed (it serves only core and plugins it brings, and asserts
-nothing about what is installed), so it runs once per set of dependencies, in ``tests(all)`` and
-``lowest``; every other test depends on the combination and runs in every ``tests(...)`` session,
-skipped where a module it names with ``modules(...)`` is not installed. The other combinations
-deselect the independent tests with ``-m "not independent"``.
+which modules are installed beyond those it names with ``modules(...)``: it enables only those
+modules and plugins it brings, or asserts nothing about the others. It runs where every test runs
+(``tests(all)`` and ``lowest``, with ``--independent=require``: there, one that would be skipped
+for a missing module is an error). Every other test depends on the combination and runs in each
+``tests(...)`` session, skipped where a module it names is not installed; those sessions leave the
+independent tests out with ``--independent=deselect``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "modules(*names): the test needs these modules installed")
     config.addinivalue_line(
         "markers",
-        "independent: the outcome does not depend on which modules are installed; runs in tests(all) and lowest only",
+        "independent: the outcome does not depend on which modules are installed beyond those named by "
+        "modules(...); runs only in the sessions that run every test",
     )
     source = Path(__file__).resolve().parent.parent / "packages"
     for name in ("trading_core", "trading_host"):
@@ -46,16 +48,54 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"installed modules: {', '.join(sorted(INSTALLED))}"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--independent",
+        choices=("run", "deselect", "require"),
+        default="run",
+        help="tests marked independent: run them (default), leave them out (a session that runs only "
+        "what depends on the installed combination), or require that each of them can run here",
+    )
+
+
+INDEPENDENT = pytest.StashKey[tuple[str, int]]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    mode = config.getoption("independent")
+    kept: list[pytest.Item] = []
+    independent: list[pytest.Item] = []
     for item in items:
         needed = {name for marker in item.iter_markers("modules") for name in marker.args}
         if unknown := needed - FIRST_PARTY:
             raise pytest.UsageError(f"{item.nodeid}: modules({', '.join(sorted(unknown))}) is not a first-party module")
-        if needed and item.get_closest_marker("independent"):
-            # A test that needs a module is skipped where it is missing: it depends on the combination.
-            raise pytest.UsageError(f"{item.nodeid} is marked both independent and modules(...)")
-        if missing := sorted(needed - INSTALLED):
+        missing = sorted(needed - INSTALLED)
+        if item.get_closest_marker("independent"):
+            independent.append(item)
+            if mode == "deselect":
+                continue
+            if missing and mode == "require":
+                raise pytest.UsageError(
+                    f"{item.nodeid} is independent, so it runs only where every test runs, but this "
+                    f"session does not install {', '.join(missing)}"
+                )
+        if missing:
             item.add_marker(pytest.mark.skip(reason=f"this combination does not install {', '.join(missing)}"))
+        kept.append(item)
+    config.stash[INDEPENDENT] = (mode, len(independent))
+    if mode == "deselect" and independent:
+        config.hook.pytest_deselected(items=independent)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    mode, count = config.stash.get(INDEPENDENT, ("run", 0))
+    where = {
+        "deselect": "left out here: they run in the sessions that run every test",
+        "require": "run here, as every test does",
+        "run": "run here",
+    }[mode]
+    terminalreporter.write_line(f"{count} tests independent of the installed modules: {where}")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from broker_support import bearer, broker_cli, broker_env, create_key, ok, serve_command, sqlite_database
 from harness import Serve, clean_env
 
-pytestmark = pytest.mark.modules("broker")
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 V2 = "/api/v2/broker"
 ORDER = {"symbol": "AAPL", "quantity": 100}
 

@@ -22,7 +22,7 @@ from broker_support import (
 )
 from harness import BIN, Serve, clean_env
 
-pytestmark = pytest.mark.modules("broker")
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"
 

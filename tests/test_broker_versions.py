@@ -8,7 +8,7 @@ import pytest
 from broker_support import bearer, broker_env, create_key, ok, serve_command, sqlite_database
 from harness import Serve
 
-pytestmark = pytest.mark.modules("broker")
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"
 

@@ -15,7 +15,7 @@ import pytest
 from broker_support import broker_env, create_key, serve_command, sqlite_database
 from harness import Server, start_server
 
-pytestmark = pytest.mark.modules("broker")
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 
 
 def client_module(name: str) -> ModuleType:

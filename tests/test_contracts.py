@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from harness import BIN, clean_env, run_cli, start_server
 
-pytestmark = pytest.mark.modules("broker")
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 
 
 @pytest.fixture(scope="module")

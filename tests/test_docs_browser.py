@@ -26,6 +26,7 @@ pytestmark = [
         CHROMIUM is None, reason="needs Debian's chromium package (apt-get install -y chromium); CI installs it"
     ),
     pytest.mark.modules("broker"),
+    pytest.mark.independent,
 ]
 
 

@@ -267,6 +267,7 @@ BROKER_HEADERS = {
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_the_shipped_default_deprecates_broker_v1(serve: Serve, tmp_path: Path) -> None:
     env = clean_env(TRADING_NOW="2026-11-28T12:00:00Z")
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=env)
@@ -300,6 +301,7 @@ def test_the_shipped_default_deprecates_broker_v1(serve: Serve, tmp_path: Path) 
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_the_shipped_broker_v1_is_gone_after_its_sunset(serve: Serve, tmp_path: Path) -> None:
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=clean_env(TRADING_NOW="2027-06-01"))
     gone = server.post("/api/v1/broker/orders", json={"symbol": "AAPL", "quantity": 1, "order_type": "MARKET"})

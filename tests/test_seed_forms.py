@@ -28,6 +28,7 @@ def test_global_version_env_serves_only_that_version(serve: Serve) -> None:
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_standalone_broker_v1_service(serve: Serve) -> None:
     server = serve(
         [UVICORN, "trading_host.main:app", "--port", "{port}"],
@@ -86,6 +87,7 @@ def test_app_factory_create_app_as_in_the_seed(tmp_path: Path, monkeypatch: pyte
 
 
 @pytest.mark.modules("broker", "datafeed")
+@pytest.mark.independent
 def test_app_factory_module_versions_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     app = AppFactory(environ={}).create_app(

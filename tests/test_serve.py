@@ -79,6 +79,7 @@ def test_swagger_docs_and_openapi_per_global_version(server: Server) -> None:
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_seed_order_examples_on_v1_and_v2(server: Server) -> None:
     placed = server.post("/api/v1/broker/orders", json={"symbol": "AAPL", "quantity": 100, "order_type": "MARKET"})
     assert placed.status_code == 200, placed.text
@@ -91,6 +92,7 @@ def test_seed_order_examples_on_v1_and_v2(server: Server) -> None:
 
 
 @pytest.mark.modules("datafeed")
+@pytest.mark.independent
 def test_datafeed_is_the_same_v1_in_both_global_versions(server: Server) -> None:
     v1 = server.get("/api/v1/datafeed/config")
     v2 = server.get("/api/v2/datafeed/config")

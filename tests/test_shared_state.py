@@ -44,6 +44,7 @@ def test_one_instance_and_one_lifespan_for_all_versions(serve: Serve, tmp_path: 
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_order_placed_through_v1_is_visible_through_v2(serve: Serve, tmp_path: Path) -> None:
     token = "integration-test-token"
     digest = hashlib.sha256(token.encode()).hexdigest()

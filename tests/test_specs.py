@@ -73,6 +73,7 @@ def test_each_wheel_ships_a_valid_document_per_module_version() -> None:
 
 
 @pytest.mark.modules("broker", "datafeed")
+@pytest.mark.independent
 def test_the_server_serves_what_specs_generates(serve: Serve, generated: Path, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path), TRADING_NOW=BEFORE_DEPRECATION)
     server = serve([*serve_command(), "-e", "broker", "-e", "datafeed"], env=env)
@@ -98,6 +99,7 @@ def test_the_server_serves_what_specs_generates(serve: Serve, generated: Path, t
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_a_standalone_module_version_serves_its_documents(serve: Serve, generated: Path, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path))
     server = serve([*serve_command(), "-e", "broker", "--module-version", "v2"], env=env, ready_path="/v2/openapi.json")
@@ -118,6 +120,7 @@ def frame_validator(document: dict[str, Any], message_type: str) -> jsonschema.D
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_the_broker_v2_streams_document_describes_the_real_traffic(serve: Serve, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path))
     server = serve(serve_command(), env=env)
@@ -180,6 +183,7 @@ def baselines(generated: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_the_guard_catches_a_broken_copy_of_the_broker_v1_baseline(generated: Path, tmp_path: Path) -> None:
     out = baselines(generated, tmp_path)
     baseline = out / "broker.v1.openapi.json"
@@ -201,6 +205,7 @@ def test_the_guard_catches_a_broken_copy_of_the_broker_v1_baseline(generated: Pa
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_unchanged_and_additive_changes_pass_the_guard(generated: Path, tmp_path: Path) -> None:
     out = baselines(generated, tmp_path)
     baseline = out / "broker.v1.openapi.json"

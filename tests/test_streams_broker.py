@@ -16,7 +16,7 @@ from harness import BIN, Server, start_server
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-pytestmark = pytest.mark.modules("broker")
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"

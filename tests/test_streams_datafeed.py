@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-pytestmark = pytest.mark.modules("datafeed")
+pytestmark = [pytest.mark.modules("datafeed"), pytest.mark.independent]
 
 SETTINGS = """
 [modules.datafeed]

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from harness import BIN, Server, clean_env, start_server
 
-pytestmark = pytest.mark.modules("datafeed")
+pytestmark = [pytest.mark.modules("datafeed"), pytest.mark.independent]
 
 CHART = "https://chart.example"
 SETTINGS = f"""

@@ -99,7 +99,7 @@ def test_search(client):
     assert bad.json()["errmsg"].startswith("limit:")
 
 
-def history(client: TestClient, **params: object) -> Any:
+def history(client: TestClient, **params: Any) -> Any:
     response = client.get(f"{P}/history", params=params)
     assert response.status_code == 200, response.text
     return response.json()

@@ -17,7 +17,7 @@ def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: 
     return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
 
 
-def get(client: TestClient, route: str, **params: object) -> Any:
+def get(client: TestClient, route: str, **params: Any) -> Any:
     response = client.get(f"{P}/{route}", params=params)
     assert response.status_code == 200, response.text
     return response.json()
