@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,10 +89,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist the workers collect, not the main process: they send it what they found.
+    if hasattr(session.config, "workeroutput") and INDEPENDENT in session.config.stash:
+        session.config.workeroutput["independent"] = session.config.stash[INDEPENDENT]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    found = getattr(node, "workeroutput", {}).get("independent")
+    if found is not None:
+        node.config.stash[INDEPENDENT] = tuple(found)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    mode, count = config.stash.get(INDEPENDENT, ("run", 0))
+    if INDEPENDENT not in config.stash:
+        return
+    mode, count = config.stash[INDEPENDENT]
     where = {
-        "deselect": "left out here: they run in the sessions that run every test",
+        "deselect": "left out here (they run where every test runs)",
         "require": "run here, as every test does",
         "run": "run here",
     }[mode]
