@@ -84,8 +84,9 @@ TEST_REQUIREMENTS = [
 EVERY_TEST = "all"
 # pytest-xdist's processes for the integration tests and the longer unit suites. The tests are
 # independent: servers take free ports (started again on another if one is taken meanwhile),
-# folders are pytest's per-test ones, each PostgreSQL test creates a database of its own.
-WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", "auto")]
+# folders are pytest's per-test ones, each PostgreSQL test creates a database of its own. A module
+# whose tests share a module-scoped server is one xdist_group, so that one process makes it once.
+WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", "auto"), "--dist", "loadgroup"]
 # The unit suites long enough to gain from parallel processes; the others take less time than
 # starting them does.
 PARALLEL_UNITS = {"host", "broker"}

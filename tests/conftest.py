@@ -33,6 +33,10 @@ FIRST_PARTY = {"core", "broker", "datafeed", "news"}
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "modules(*names): the test needs these modules installed")
+    # pytest-xdist's own marker, named here for the runs without it: a module whose tests share a
+    # module-scoped fixture (a server) puts them in one group, run by one process (--dist loadgroup),
+    # so that the fixture is made once.
+    config.addinivalue_line("markers", "xdist_group(name): run these tests in one pytest-xdist process")
     config.addinivalue_line(
         "markers",
         "independent: the outcome does not depend on which modules are installed beyond those named by "

@@ -15,7 +15,8 @@ import pytest
 from broker_support import broker_env, create_key, serve_command, sqlite_database
 from harness import Server, start_server
 
-pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
+# Its tests share the servers of module-scoped fixtures: one pytest-xdist process runs them all.
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent, pytest.mark.xdist_group("clients")]
 
 
 def client_module(name: str) -> ModuleType:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from harness import BIN, clean_env, run_cli, start_server
 
-pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
+# Its tests share the servers of module-scoped fixtures: one pytest-xdist process runs them all.
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent, pytest.mark.xdist_group("contracts")]
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ from trading_host._contracts._validation import asyncapi_errors
 BEFORE_DEPRECATION = "2026-06-01T00:00:00Z"
 PACKAGES = {"core": "trading_core", "broker": "trading_broker", "datafeed": "trading_datafeed"}
 STREAMS = {("broker", "v1"), ("broker", "v2"), ("datafeed", "v1")}
+# Its tests share the documents of a module-scoped fixture: one pytest-xdist process runs them all.
+pytestmark = pytest.mark.xdist_group("specs")
 
 
 def shipped(package: str, name: str) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from harness import BIN, Server, start_server
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
+# Its tests share the servers of module-scoped fixtures: one pytest-xdist process runs them all.
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent, pytest.mark.xdist_group("streams_broker")]
 
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"

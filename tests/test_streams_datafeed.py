@@ -16,7 +16,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-pytestmark = [pytest.mark.modules("datafeed"), pytest.mark.independent]
+# Its tests share the servers of module-scoped fixtures: one pytest-xdist process runs them all.
+pytestmark = [pytest.mark.modules("datafeed"), pytest.mark.independent, pytest.mark.xdist_group("streams_datafeed")]
 
 SETTINGS = """
 [modules.datafeed]

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from harness import BIN, Server, clean_env, start_server
 
-pytestmark = [pytest.mark.modules("datafeed"), pytest.mark.independent]
+# Its tests share the servers of module-scoped fixtures: one pytest-xdist process runs them all.
+pytestmark = [pytest.mark.modules("datafeed"), pytest.mark.independent, pytest.mark.xdist_group("udf_conformance")]
 
 CHART = "https://chart.example"
 SETTINGS = f"""
