@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from importlib import metadata
 
 import pytest
-from harness import BIN, INSTALLED, Serve, Server
+from harness import BIN, INSTALLED, Serve, Server, start_server
 from openapi_spec_validator import validate
 
 EXPECTED = set(os.environ.get("TRADING_EXPECT_MODULES", ",".join(sorted(INSTALLED))).split(","))
 
 
-@pytest.fixture
-def server(serve: Serve) -> Server:
-    return serve([str(BIN / "trading-host"), "serve", "--port", "{port}"])
+COMMAND = [str(BIN / "trading-host"), "serve", "--port", "{port}"]
+# The tests share one server (they only read from it, but for an order placed): one process runs them.
+pytestmark = pytest.mark.xdist_group("serve")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(COMMAND, cwd=tmp_path_factory.mktemp("serve"))
+    yield server
+    server.stop()
 
 
 def test_both_global_versions_are_served_side_by_side(server: Server) -> None:
@@ -105,7 +113,8 @@ def test_datafeed_is_the_same_v1_in_both_global_versions(server: Server) -> None
     assert symbols.json()["ticker"]
 
 
-def test_server_shuts_down_cleanly(server: Server) -> None:
+def test_server_shuts_down_cleanly(serve: Serve) -> None:
+    server = serve(COMMAND)
     output = server.stop()
     # uvicorn shuts down gracefully on SIGTERM, then exits by the same signal so supervisors see why.
     assert server.process.returncode in (0, -15)
