@@ -12,12 +12,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import BIN
+from harness import BIN, Server, start_server
 
 CHROMIUM = shutil.which("chromium")
 
@@ -27,6 +28,7 @@ pytestmark = [
     ),
     pytest.mark.modules("broker"),
     pytest.mark.independent,
+    pytest.mark.xdist_group("docs_browser"),  # the tests share one server
 ]
 
 
@@ -89,12 +91,15 @@ def operation_ids(document: dict[str, Any]) -> set[str]:
     return {op["operationId"] for item in document["paths"].values() for op in item.values() if "operationId" in op}
 
 
-@pytest.fixture
-def server(serve: Any) -> Any:
-    return serve([str(BIN / "trading-host"), "serve", "--port", "{port}"])
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for both pages (they only read from it)."""
+    server = start_server([str(BIN / "trading-host"), "serve", "--port", "{port}"], cwd=tmp_path_factory.mktemp("docs"))
+    yield server
+    server.stop()
 
 
-def test_swagger_ui_renders_every_operation_of_each_global_version(server: Any, tmp_path: Path) -> None:
+def test_swagger_ui_renders_every_operation_of_each_global_version(server: Server, tmp_path: Path) -> None:
     for version, placed in (("v1", "broker_placeOrder"), ("v2", "broker_placeOrderV2")):
         document = server.get(f"/api/{version}/openapi.json").json()
         page = open_page(f"{server.base_url}/api/{version}/docs", tmp_path)
@@ -115,7 +120,7 @@ def test_swagger_ui_renders_every_operation_of_each_global_version(server: Any, 
         assert all(r.startswith(server.base_url + "/") for r in page.requests), page.requests
 
 
-def test_redoc_renders_every_operation(server: Any, tmp_path: Path) -> None:
+def test_redoc_renders_every_operation(server: Server, tmp_path: Path) -> None:
     document = server.get("/api/v1/openapi.json").json()
 
     page = open_page(f"{server.base_url}/api/v1/redoc", tmp_path)
