@@ -6,11 +6,12 @@ temporary folder and put on the server's PYTHONPATH, which is how importlib.meta
 
 Which session runs which test (see noxfile.py): a test marked ``independent`` does not depend on
 which modules are installed beyond those it names with ``modules(...)``: it enables only those
-modules and plugins it brings, or asserts nothing about the others. It runs where every test runs
-(``tests(all)`` and ``lowest``, with ``--independent=require``: there, one that would be skipped
-for a missing module is an error). Every other test depends on the combination and runs in each
+modules and plugins it brings, or asserts nothing about the others. It runs in the session that
+runs every test, ``tests(all)``, with ``--independent=require``: there, one that would be skipped
+for a missing module is an error. Every other test depends on the combination and runs in each
 ``tests(...)`` session, skipped where a module it names is not installed; those sessions leave the
-independent tests out with ``--independent=deselect``.
+independent tests out with ``--independent=deselect``. Each run ends with a line saying how many
+independent tests it selected.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-INDEPENDENT = pytest.StashKey[tuple[str, int]]()
+# How many independent tests this run selected, of how many collected (this hook runs before -m's).
+INDEPENDENT = pytest.StashKey[tuple[int, int]]()
+COLLECTED = pytest.StashKey[int]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -87,10 +90,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if missing:
             item.add_marker(pytest.mark.skip(reason=f"this combination does not install {', '.join(missing)}"))
         kept.append(item)
-    config.stash[INDEPENDENT] = (mode, len(independent))
+    config.stash[COLLECTED] = len(independent)
     if mode == "deselect" and independent:
         config.hook.pytest_deselected(items=independent)
         items[:] = kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    selected = sum(1 for item in session.items if item.get_closest_marker("independent"))
+    session.config.stash[INDEPENDENT] = (selected, session.config.stash.get(COLLECTED, 0))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -107,15 +115,12 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    if INDEPENDENT not in config.stash:
-        return
-    mode, count = config.stash[INDEPENDENT]
-    where = {
-        "deselect": "left out here (they run where every test runs)",
-        "require": "run here, as every test does",
-        "run": "run here",
-    }[mode]
-    terminalreporter.write_line(f"{count} tests independent of the installed modules: {where}")
+    if INDEPENDENT in config.stash:
+        selected, collected = config.stash[INDEPENDENT]
+        line = f"{selected} of the {collected} tests independent of the installed modules selected here"
+        if selected < collected:
+            line += " (all of them run in the session that runs every test)"
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture
