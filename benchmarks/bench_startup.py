@@ -19,7 +19,7 @@ imports, ``discover()``, plan resolution, ``create_app()``, lifespan and first r
 same warm (repeated in one process).
 
     python benchmarks/bench_startup.py             # full run
-    python benchmarks/bench_startup.py --quick     # CI smoke: 2 rounds, same tables
+    python benchmarks/bench_startup.py --quick     # CI smoke: 1 round, same tables
 """
 
 from __future__ import annotations
@@ -371,11 +371,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warm-repeats", type=int, default=10, help="repeats of each warm in-process phase")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a first response")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="CI smoke: 2 rounds, 2 warm repeats")
+    parser.add_argument("--quick", action="store_true", help="CI smoke: 1 round, 2 warm repeats")
     parser.add_argument("--phases", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.repeats, args.warm_repeats = 2, 2
+        args.repeats, args.warm_repeats = 1, 2
     return args
 
 
