@@ -34,7 +34,7 @@ from broker_support import (
 )
 from harness import Server
 
-pytestmark = pytest.mark.modules("broker")
+pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"
 HEALTH = "/api/v1/core/health"
@@ -395,7 +395,7 @@ def test_a_database_refusing_connections_gives_503_problems_and_recovers(relayed
 
 
 def _admin(statement: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
     async def run() -> None:
         connection = await asyncpg.connect(POSTGRES_SERVER, timeout=5)

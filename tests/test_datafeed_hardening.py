@@ -22,7 +22,8 @@ from harness import BIN, Server, clean_env
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-pytestmark = pytest.mark.modules("datafeed")
+# Only core and the datafeed are enabled.
+pytestmark = [pytest.mark.modules("datafeed"), pytest.mark.independent]
 
 P = "/api/v1/datafeed"
 MINUTE = 60
@@ -57,7 +58,7 @@ def subscribe(ws: ClientConnection, symbols: str, request_id: int | None = None)
 def cold_history(server: Server, index: int) -> httpx.Response:
     """A history request no other request of the test asks for: its bars are computed afresh."""
     end = int(time.time()) - (index + 1) * 5000 * MINUTE
-    params = {"symbol": "BTCUSD", "resolution": "1", "to": end, "countback": 5000}
+    params: dict[str, str | int] = {"symbol": "BTCUSD", "resolution": "1", "to": end, "countback": 5000}
     with httpx.Client(base_url=server.base_url, timeout=120) as client:
         return client.get(f"{P}/history", params=params)
 

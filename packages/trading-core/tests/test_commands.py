@@ -16,7 +16,6 @@ from trading_core import (
     Module,
     run_host_command,
 )
-from trading_core import _commands as commands
 
 
 class Thing(Module):
@@ -70,7 +69,7 @@ def test_the_contract_does_not_import_typer_or_click() -> None:
 
 
 def test_the_alias_without_the_host_prints_the_install_line(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(commands.metadata, "entry_points", lambda **_: [])
+    monkeypatch.setattr("trading_core._commands.metadata.entry_points", lambda **_: [])
     monkeypatch.setattr(sys, "argv", ["/usr/bin/trading-thing", "list"])
 
     with pytest.raises(SystemExit) as exited:
@@ -93,7 +92,7 @@ def test_the_alias_runs_the_hosts_console_script_with_the_module_first(monkeypat
         assert selection == {"group": "console_scripts", "name": "trading-host"}
         return [EntryPoint()]
 
-    monkeypatch.setattr(commands.metadata, "entry_points", entry_points)
+    monkeypatch.setattr("trading_core._commands.metadata.entry_points", entry_points)
     monkeypatch.setattr(sys, "argv", ["trading-thing", "keys", "list", "--json"])
 
     run_host_command("thing")

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 from conftest import serve
 from fastapi.testclient import TestClient
@@ -66,14 +65,14 @@ def pool() -> Iterator[ThreadPoolExecutor]:
         yield executor
 
 
-def heavy(client: TestClient, route: str, now: float) -> httpx.Response:
-    params: dict[str, Any] = {
+def heavy(client: TestClient, route: str, now: float) -> Any:
+    params: dict[str, dict[str, Any]] = {
         "history": {"symbol": "AAPL", "resolution": "1", "to": int(now), "countback": 50},
         "marks": {"symbol": "AAPL", "resolution": "1D", "from": 0, "to": int(now)},
         "timescale_marks": {"symbol": "AAPL", "resolution": "1D", "from": 0, "to": int(now)},
         "quotes": {"symbols": "AAPL,MSFT"},
-    }[route]
-    return client.get(f"{P}/{route}", params=params)
+    }
+    return client.get(f"{P}/{route}", params=params[route])
 
 
 @pytest.mark.parametrize("route", ["history", "marks", "timescale_marks", "quotes"])
@@ -195,7 +194,7 @@ def receive(ws: Any, kind: str) -> dict[str, Any]:
 def test_the_same_request_at_the_same_moment_gets_the_same_answer(make_client: Callable[..., TestClient]) -> None:
     # Two processes' worth of modules, each with its own kept bars: the same bytes.
     first, second = make_client(), make_client()
-    requests = [
+    requests: list[tuple[str, dict[str, Any]]] = [
         ("history", {"symbol": "AAPL", "resolution": "1", "to": 2_000_000_000, "countback": 5000}),
         ("history", {"symbol": "FX:EURUSD", "resolution": "1W", "from": 0, "to": 1_700_000_000}),
         ("marks", {"symbol": "BTCUSD", "resolution": "1D", "from": 0, "to": 2_000_000_000}),
@@ -212,7 +211,12 @@ def test_the_same_request_at_the_same_moment_gets_the_same_answer(make_client: C
     ("resolution", "countback"), [("1", 5000), ("5", 300), ("60", 1000), ("1D", 2000), ("1W", 400), ("1M", 50)]
 )
 def test_history_is_that_of_1_0(client: TestClient, now: float, resolution: str, countback: int) -> None:
-    params = {"symbol": "TSLA", "resolution": resolution, "to": int(now) + 1, "countback": countback}
+    params: dict[str, str | int] = {
+        "symbol": "TSLA",
+        "resolution": resolution,
+        "to": int(now) + 1,
+        "countback": countback,
+    }
     answer = client.get(f"{P}/history", params=params).json()
     bars = OldMarket().bars("TSLA", RESOLUTIONS[resolution], end=int(now) + 1, start=None, limit=countback, now=now)
     assert answer == json.loads(HistoryBars.from_bars(bars).model_dump_json())
