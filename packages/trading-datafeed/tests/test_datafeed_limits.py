@@ -92,13 +92,18 @@ def test_a_heavy_request_leaves_the_event_loop_free(
     assert answer.status_code == 200, answer.text
 
 
-def test_a_client_with_too_many_requests_at_once_gets_429(
-    make_client: Callable[..., TestClient], pool: ThreadPoolExecutor, now: float
-) -> None:
+def test_a_client_with_too_many_requests_at_once_gets_429(pool: ThreadPoolExecutor, now: float) -> None:
     gate = Gate()
-    client = make_client({"max_client_requests": 2, "compute_threads": 1, "compute_queue": 10}, market=gate)
+    module = DatafeedModule(
+        ModuleContext(settings={"max_client_requests": 2, "compute_threads": 1, "compute_queue": 10}),
+        market=gate,
+        clock=lambda: now,
+    )
+    client = serve(module).__enter__()
     first, second = pool.submit(heavy, client, "history", now), pool.submit(heavy, client, "quotes", now)
-    gate.wait_entered()  # one computes, the other waits for the thread
+    gate.wait_entered()  # one computes
+    while module.compute.pending < 2:  # and the other waits for the thread
+        time.sleep(0.001)
     refused = heavy(client, "marks", now)
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "1"
@@ -110,6 +115,7 @@ def test_a_client_with_too_many_requests_at_once_gets_429(
     gate.open.set()
     assert [first.result(WAIT).status_code, second.result(WAIT).status_code] == [200, 200]
     assert heavy(client, "marks", now).status_code == 200  # answered: room again
+    client.__exit__(None, None, None)
 
 
 def test_a_busy_datafeed_answers_503(pool: ThreadPoolExecutor, now: float) -> None:
