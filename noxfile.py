@@ -8,7 +8,7 @@ entry point fails a test.
 Every integration test runs in ``tests(all)``. The other combinations run only the tests that
 depend on which modules are installed: a test marked ``independent`` does not, and is left out there
 (tests/conftest.py says how they are told apart and checks it; each pytest run ends with a line
-saying how many independent tests it ran). ``lowest`` runs those and the host's own independent
+saying how many independent tests it selected). ``lowest`` runs those and the host's own independent
 tests (LOWEST_TESTS). Warnings are errors (pyproject.toml).
 """
 
