@@ -4,7 +4,8 @@ with a status and a body, bodies and WebSocket messages are bounded, credentials
 however they are encoded, and a module that cannot start says so in one message.
 
 Most tests serve ``echo``, a plugin written here (so they run with any combination of installed
-packages); those marked with a module exercise the real broker and datafeed.
+packages); those marked with a module exercise the real broker and datafeed. Both kinds are
+``independent`` (tests/conftest.py), but for the redaction test that serves every installed module.
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ def close_code(ws: Any, message: str) -> int | None:
 # --- item 2: NaN, Infinity, -Infinity, 1e400 anywhere in a body --------------------------------
 
 
+@pytest.mark.independent
 def test_non_finite_numbers_get_a_readable_422_composed(serve, site: Path) -> None:
     server = host(serve, site)
     for raw, shown in NON_FINITE:
@@ -220,6 +222,7 @@ def test_non_finite_numbers_get_a_readable_422_composed(serve, site: Path) -> No
     assert "Traceback" not in server.output()
 
 
+@pytest.mark.independent
 def test_non_finite_numbers_get_a_readable_422_standalone_and_embedded(serve, site: Path) -> None:
     standalone = serve(
         [str(BIN / "uvicorn"), "trading_host.main:app", "--port", "{port}"],
@@ -240,6 +243,7 @@ def test_non_finite_numbers_get_a_readable_422_standalone_and_embedded(serve, si
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_broker_v1_and_v2_answer_non_finite_numbers_with_422(serve, tmp_path: Path) -> None:
     from broker_support import bearer, broker_env, create_key, ok, serve_command, sqlite_database
 
@@ -273,6 +277,7 @@ def test_broker_v1_and_v2_answer_non_finite_numbers_with_422(serve, tmp_path: Pa
 # --- item 11: a body that is not UTF-8; 405 names every method ---------------------------------
 
 
+@pytest.mark.independent
 def test_a_body_that_is_not_utf8_gets_a_422_and_405_names_every_method(serve, site: Path) -> None:
     server = host(serve, site)
     v1 = server.post("/api/v1/echo/things", content=b'{"name": "\xff"}', headers=JSON)
@@ -287,6 +292,7 @@ def test_a_body_that_is_not_utf8_gets_a_422_and_405_names_every_method(serve, si
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_broker_answers_a_body_that_is_not_utf8_with_422_and_405_with_every_method(serve, tmp_path: Path) -> None:
     from broker_support import broker_env, serve_command, sqlite_database
 
@@ -301,6 +307,7 @@ def test_broker_answers_a_body_that_is_not_utf8_with_422_and_405_with_every_meth
 # --- every fault answers with a status and a body ----------------------------------------------
 
 
+@pytest.mark.independent
 def test_an_unhandled_error_is_a_500_problem_and_is_logged(serve, site: Path) -> None:
     server = host(serve, site)
     response = server.get("/api/v1/echo/bug")
@@ -335,6 +342,7 @@ def chunks(total: int, size: int = 1 << 20) -> Iterator[bytes]:
 
 
 @pytest.mark.parametrize("form", ["serve", "uvicorn"])
+@pytest.mark.independent
 def test_a_content_length_over_the_limit_is_answered_413_before_the_body_is_sent(
     serve, site: Path, tmp_path: Path, form: str
 ) -> None:
@@ -350,6 +358,7 @@ def test_a_content_length_over_the_limit_is_answered_413_before_the_body_is_sent
 
 
 @pytest.mark.parametrize("form", ["serve", "uvicorn", "embedded"])
+@pytest.mark.independent
 def test_a_chunked_body_over_the_limit_is_refused_as_it_arrives_without_growing_memory(
     serve, site: Path, tmp_path: Path, form: str
 ) -> None:
@@ -373,6 +382,7 @@ def test_a_chunked_body_over_the_limit_is_refused_as_it_arrives_without_growing_
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_a_200_mb_order_is_refused_and_not_placed(serve, tmp_path: Path) -> None:
     from broker_support import broker_env, ok, serve_command, sqlite_database
 
@@ -392,6 +402,7 @@ def test_a_200_mb_order_is_refused_and_not_placed(serve, tmp_path: Path) -> None
     assert ok(server.get("/api/v1/broker/orders")) == []
 
 
+@pytest.mark.independent
 def test_a_websocket_frame_over_the_limit_closes_with_1009_without_growing_memory(serve, site: Path) -> None:
     server = host(serve, site)  # serve hands uvicorn the limit: it refuses the frame from its header
     with connect(ws_url(server, "/api/v1/echo/ws"), max_size=None) as ws:
@@ -405,6 +416,7 @@ def test_a_websocket_frame_over_the_limit_closes_with_1009_without_growing_memor
     assert server.get("/api/v1/core/health").status_code == 200
 
 
+@pytest.mark.independent
 def test_under_plain_uvicorn_the_host_closes_a_message_over_the_limit_with_1009(
     serve, site: Path, tmp_path: Path
 ) -> None:
@@ -424,6 +436,7 @@ def test_under_plain_uvicorn_the_host_closes_a_message_over_the_limit_with_1009(
 
 
 @pytest.mark.modules("datafeed")
+@pytest.mark.independent
 def test_a_deeply_nested_stream_message_is_malformed_and_the_socket_stays_open(serve) -> None:
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}"], env=clean_env(ENABLED_MODULES="datafeed"))
     with connect(ws_url(server, "/api/v1/datafeed/ws")) as ws:
@@ -449,6 +462,7 @@ def test_percent_encoded_credential_names_are_redacted_from_the_log(serve) -> No
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_a_percent_encoded_access_token_on_a_stream_is_redacted(serve, tmp_path: Path) -> None:
     from broker_support import broker_env, create_key, serve_command, sqlite_database
 
@@ -486,6 +500,7 @@ def start_failing(args: list[str], env: dict[str, str], cwd: Path) -> subprocess
     ],
 )
 @pytest.mark.parametrize("form", ["serve", "uvicorn"])
+@pytest.mark.independent
 def test_a_module_that_cannot_start_is_one_message_and_a_non_zero_exit(
     site: Path, tmp_path: Path, failure: str, expected: list[str], form: str
 ) -> None:
@@ -503,6 +518,7 @@ def test_a_module_that_cannot_start_is_one_message_and_a_non_zero_exit(
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_an_unreachable_database_is_named_with_its_fix(tmp_path: Path) -> None:
     from broker_support import broker_env
 
@@ -527,6 +543,7 @@ def test_an_unreachable_database_is_named_with_its_fix(tmp_path: Path) -> None:
 
 
 @pytest.mark.modules("broker")
+@pytest.mark.independent
 def test_a_missing_database_is_one_message(tmp_path: Path) -> None:
     from broker_support import POSTGRES_SERVER, broker_env, postgres_database
 
