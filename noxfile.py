@@ -152,18 +152,21 @@ def lowest(session: nox.Session) -> None:
 def unit(session: nox.Session, package: str) -> None:
     """One package's own unit tests, against its installed wheel (and only what it depends on)."""
     needed = {"core": ["core"], "news": ["core", "news"], "host": ["core", "host"]}.get(package, ["core", package])
-    extra = ["openapi-python-client>=0.29.1,<0.30", "jsonschema>=4.18"] if package == "host" else []
+    # The host's contract tooling (its `contracts` and `clients` extras) is under test too.
+    extra = ["openapi-python-client>=0.29.1,<0.30", "jsonschema>=4.18", "pyyaml>=6"] if package == "host" else []
     install_wheels(session, needed, *TEST_REQUIREMENTS, *extra)
     parallel = WORKERS if package in PARALLEL_UNITS else []
     session.run("pytest", str(SOURCES[package] / "tests"), *parallel, *session.posargs)
 
 
-@nox.session
+@nox.session(requires=["wheels"])
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting."""
-    session.install("ruff", env=NO_BYTECODE)
+    """ruff (lint and formatting), then import-linter: the host's layers and the packages' arrows."""
+    # import-linter reads the import graph of the installed packages: the same code as the sources.
+    install_wheels(session, PACKAGES, "ruff", "import-linter>=2.1", env=NO_BYTECODE)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports", "--no-cache")
 
 
 @nox.session(requires=["wheels"])
@@ -188,6 +191,7 @@ def contracts(session: nox.Session) -> None:
         *SPEC_PINS,
         "openapi-spec-validator>=0.7",
         "jsonschema>=4.18",
+        "pyyaml>=6",
         "openapi-python-client>=0.29.1,<0.30",
     )
     session.run("trading-host", "specs", "--guard")
@@ -202,6 +206,7 @@ def benchmarks(session: nox.Session) -> None:
     The figures of a quick run mean little; full runs and their results are in benchmarks/README.md.
     """
     install_wheels(session, COMBINATIONS["all"], "httpx", "websockets>=15")
-    for script in ("bench_calls.py", "bench_dispatch.py", "bench_startup.py", "bench_streams.py", "bench_orders.py"):
+    scripts = ("bench_calls.py", "bench_dispatch.py", "bench_startup.py", "bench_streams.py", "bench_orders.py")
+    for script in (*scripts, "bench_responsiveness.py"):
         quick = [] if script == "bench_calls.py" else ["--quick"]
         session.run("python", f"benchmarks/{script}", *quick)
