@@ -214,9 +214,7 @@ def module_api(factory: AppFactory, module: str, version: str) -> ModuleApi:
     when it cannot be served."""
     plan = factory.plan(enabled_module_names=[module], module_version=version)
     plan.raise_for_problems()
-    resolved = plan.versions[(module, version)]
-    assert resolved.api is not None, "the plan was resolved with load=True"
-    return factory.runtime.api(resolved.api, plan.module_settings.get(module, {}))
+    return factory.module_api(plan, (module, version))
 
 
 def _global_documents(

@@ -146,14 +146,18 @@ class AppFactory:
         app.state.trading_plan = plan
         return app
 
+    def module_api(self, plan: Plan, key: tuple[str, str]) -> ModuleApi:
+        """The API object of the (module, version) ``key`` of ``plan``, built once by this factory's
+        runtime over the module's one instance, with the settings the plan validated."""
+        resolved = plan.versions[key]
+        assert resolved.api is not None, "resolve the plan with load=True"
+        return self.runtime.api(resolved.api, plan.module_settings.get(resolved.module, {}))
+
     def routes(self, plan: Plan, *, title: str = "Trading API") -> list[BaseRoute]:
         """The routes that serve ``plan``: one dispatcher, the docs, ``/metrics``, the modules'
         documents, and the not-served 404."""
         plan.raise_for_problems()
-        apis: dict[tuple[str, str], ModuleApi] = {}
-        for key, resolved in plan.versions.items():
-            assert resolved.api is not None, "resolve the plan with load=True"
-            apis[key] = self.runtime.api(resolved.api, plan.module_settings.get(resolved.module, {}))
+        apis = {key: self.module_api(plan, key) for key in plan.versions}
         self.runtime.publish(plan.mounted())
         self.runtime.platform.clock = plan.clock
         wiring = PlanWiring(plan, self.metrics(plan))
