@@ -154,6 +154,26 @@ def test_no_data_before_the_market_and_next_time_after_it(client, now):
     assert future == {"s": "no_data", "nextTime": int(now) // DAY * DAY}
 
 
+# The bounds of 'from' and 'to' in the schema: 0001-01-01 and 9999-12-31 23:59:59 UTC.
+EARLIEST, LATEST = -62_135_596_800, 253_402_300_799
+
+
+@pytest.mark.parametrize("resolution", ["1", "1D", "1W", "1M"])
+def test_history_at_the_bounds_of_time_is_no_data(client, resolution):
+    # Found by fuzzing: monthly bars looked for the bar before 'from' = 0001-01-01, in year 0 (500).
+    for params in (
+        {"from": EARLIEST, "to": EARLIEST + 1},
+        {"from": EARLIEST, "to": -2_153_630},
+        {"to": EARLIEST, "countback": 1},
+        {"to": EARLIEST + 1, "countback": 5},
+    ):
+        response = client.get(f"{P}/history", params={"symbol": "BTCUSD", "resolution": resolution, **params})
+        assert response.status_code == 200, (params, response.text)
+        assert response.json() == {"s": "no_data"}
+    latest = history(client, symbol="BTCUSD", resolution=resolution, **{"from": LATEST - 1, "to": LATEST})
+    assert latest["s"] == "no_data"
+
+
 def test_bars_stop_at_the_current_bar(client, now):
     body = history(client, symbol="TSLA", resolution="5", to=int(now) + 3600, countback=3)
     current = int(now) // 300 * 300

@@ -145,9 +145,14 @@ class SimulatedMarket:
         if ticker not in self._symbols or limit <= 0:
             return []
         second = int(now)
-        # Nothing after now: the last bar is the one forming now, built up to now.
-        last = resolution.floor(min(end - 1, second))
         lowest = MARKET_START if start is None else max(start, MARKET_START)
+        # Nothing after now: the last bar is the one forming now, built up to now. A range that
+        # ends before the market opened has no bar; it is answered before any flooring, since a
+        # month's floor of a time before year 1 (``to`` or ``from`` at their minimum) is no datetime.
+        top = min(end - 1, second)
+        if top < lowest:
+            return []
+        last = resolution.floor(top)
         if last < lowest:
             return []
         first = resolution.number(resolution.ceil(lowest))
