@@ -338,3 +338,24 @@ def test_service_errors_are_answered_by_the_versions_exception_handler(module, s
     with serving(module) as client:
         missing = client.get(f"{V2}/orders/does-not-exist", headers=auth())
     assert (missing.status_code, missing.json()) == (404, {"detail": "order 'does-not-exist' not found"})
+
+
+def test_a_placed_order_links_to_the_operations_on_it(client):
+    # The links of POST /orders (OpenAPI "links", which stateful fuzzing follows) lead to the order.
+    spec = client.get("/openapi.json").json()
+    by_id = {op["operationId"]: (method, path) for path, item in spec["paths"].items() for method, op in item.items()}
+    links = spec["paths"][f"{V2}/orders"]["post"]["responses"]["200"]["links"]
+    assert {link["operationId"] for link in links.values()} == {"getOrderV2", "modifyOrderV2", "cancelOrderV2"}
+    order = client.post(
+        f"{V2}/orders",
+        json={"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": 1},
+        headers=auth(),
+    ).json()
+    for name in ("GetOrder", "ModifyOrder", "CancelOrder"):
+        link = links[name]
+        assert link["parameters"] == {"order_id": "$response.body#/id"}
+        method, path = by_id[link["operationId"]]
+        body = {"quantity": 2} if method == "patch" else None
+        response = client.request(method, path.format(order_id=order["id"]), json=body, headers=auth())
+        assert response.status_code == 200, (name, response.text)
+        assert response.json()["id"] == order["id"]

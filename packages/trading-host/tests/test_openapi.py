@@ -272,3 +272,52 @@ def test_security_schemes_that_differ_under_one_name_are_renamed_with_their_requ
     assert merged["paths"]["/api/v1/beta/x"]["get"]["security"] == [{"BetaAuth": []}]
     same = merge_openapi([part("alpha", bearer), part("beta", bearer)], title="t", version="v1")
     assert same["components"]["securitySchemes"] == {"Auth": bearer}
+
+
+def test_links_follow_their_operations_into_the_merged_document() -> None:
+    # Two modules with the same operationIds: each link must still point at its own module's operation.
+    def part(module: str) -> Part:
+        links = {
+            "ById": {"operationId": "getItem", "parameters": {"item_id": "$response.body#/id"}},
+            "ByRef": {
+                "operationRef": "#/paths/~1items~1{item_id}/get",
+                "parameters": {"item_id": "$response.body#/id"},
+            },
+        }
+        document = {
+            "openapi": "3.1.0",
+            "info": {"title": module, "version": "v1"},
+            "paths": {
+                "/items": {
+                    "post": {"operationId": "addItem", "responses": {"200": {"description": "ok", "links": links}}}
+                },
+                "/items/{item_id}": {
+                    "get": {
+                        "operationId": "getItem",
+                        "parameters": [
+                            {"name": "item_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                        ],
+                        "responses": {"200": {"description": "ok"}},
+                    }
+                },
+            },
+        }
+        return Part(module, f"/api/v1/{module}", document)
+
+    merged = merge_openapi([part("alpha"), part("beta")], title="t", version="v1")
+
+    validate(merged)
+    for module in ("alpha", "beta"):
+        links = merged["paths"][f"/api/v1/{module}/items"]["post"]["responses"]["200"]["links"]
+        target = merged["paths"][f"/api/v1/{module}/items/{{item_id}}"]["get"]
+        assert links["ById"]["operationId"] == target["operationId"] == f"{module}_getItem"
+        ref = links["ByRef"]["operationRef"]
+        assert ref == f"#/paths/~1api~1v1~1{module}~1items~1{{item_id}}/get"
+        assert _pointer(merged, ref) is target
+
+
+def _pointer(document: dict[str, Any], ref: str) -> Any:
+    node: Any = document
+    for raw in ref[2:].split("/"):
+        node = node[raw.replace("~1", "/").replace("~0", "~")]
+    return node

@@ -62,6 +62,26 @@ FINAL: dict[int | str, dict[str, Any]] = {
 }
 
 
+def placed_order_links(*, get: str, modify: str, cancel: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI links of a placed order's 200 response: the ``id`` it answers is the
+    ``order_id`` of the operations on that order (``get``, ``modify``, ``cancel``: their
+    operationIds), so clients and stateful test tools can follow it."""
+    order_id = {"order_id": "$response.body#/id"}
+    links = {
+        "GetOrder": (get, "The order just placed"),
+        "ModifyOrder": (modify, "Change the order just placed while it is working"),
+        "CancelOrder": (cancel, "Cancel the order just placed while it is working"),
+    }
+    return {
+        200: {
+            "links": {
+                name: {"operationId": operation, "parameters": order_id, "description": description}
+                for name, (operation, description) in links.items()
+            }
+        }
+    }
+
+
 def error_response(exc: BrokerError) -> JSONResponse:
     """The response for a service error; 422 bodies have FastAPI's validation-error shape, so a
     client parses one format whether the web layer or the order rules refused the request."""

@@ -14,6 +14,7 @@ from trading_core import Lifecycle, ModuleApi
 from ._walk import METHODS, canonical
 
 _SCHEMA_REF = "#/components/schemas/"
+_PATHS_REF = "#/paths/"
 
 
 def module_openapi(api: ModuleApi, *, title: str | None = None) -> dict[str, Any]:
@@ -69,9 +70,26 @@ def _free_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _relink(operation: dict[str, Any], part: Part) -> None:
+    """Point the links of ``operation``'s responses at their operations in the merged document:
+    an ``operationId`` gets the module's name in front, as the operations do, and a local
+    ``operationRef`` (``#/paths/~1orders~1{order_id}/get``) the part's path prefix."""
+    for response in operation.get("responses", {}).values():
+        for link in response.get("links", {}).values() if isinstance(response, dict) else ():
+            if not isinstance(link, dict):
+                continue
+            if isinstance(link.get("operationId"), str):
+                link["operationId"] = f"{part.module}_{link['operationId']}"
+            ref = link.get("operationRef")
+            if isinstance(ref, str) and ref.startswith(_PATHS_REF):
+                path, slash, rest = ref[len(_PATHS_REF) :].partition("/")
+                full = part.prefix + path.replace("~1", "/").replace("~0", "~")
+                link["operationRef"] = _PATHS_REF + full.replace("~", "~0").replace("/", "~1") + slash + rest
+
+
 def merge_openapi(parts: Sequence[Part], *, title: str, version: str, description: str | None = None) -> dict[str, Any]:
-    """Merge module documents into one: paths get their prefix, operationIds become
-    ``<module>_<operationId>``, and schemas that two modules define differently under one name get
+    """Merge module documents into one: paths get their prefix, operationIds (and the links
+    naming them) become ``<module>_<operationId>``, and schemas that two modules define differently under one name get
     the module's name in front (``BrokerOrder``, ``BrokerOrder2`` if that is taken) so that nothing collides."""
     definitions: dict[str, dict[str, str]] = {}
     for part in parts:
@@ -108,6 +126,7 @@ def merge_openapi(parts: Sequence[Part], *, title: str, version: str, descriptio
                     continue
                 if "operationId" in operation:
                     operation["operationId"] = f"{part.module}_{operation['operationId']}"
+                _relink(operation, part)
                 if scheme_renames and "security" in operation:
                     operation["security"] = [
                         {scheme_renames.get(k, k): v for k, v in requirement.items()}

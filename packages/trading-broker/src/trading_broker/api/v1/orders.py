@@ -10,7 +10,7 @@ from trading_core.streams import add_stream_endpoint
 from ..._models import OrderStatus
 from ..._module import BrokerModule
 from ..._rules import Strictness
-from .._http import FINAL, NOT_FOUND, UNAVAILABLE, answer_broker_errors
+from .._http import FINAL, NOT_FOUND, UNAVAILABLE, answer_broker_errors, placed_order_links
 from ._schemas import OrderModification, PlacedOrder, PreOrder
 from .portfolio import add_portfolio_routes
 from .streams import check_origin, stream_routes
@@ -30,7 +30,13 @@ class BrokerApi(ModuleApi):
         service = module.service
         account = module.default_account
 
-        @self.post("/orders", response_model=PlacedOrder, operation_id="placeOrder", summary="Place an order")
+        @self.post(
+            "/orders",
+            response_model=PlacedOrder,
+            operation_id="placeOrder",
+            summary="Place an order",
+            responses=placed_order_links(get="getOrder", modify="modifyOrder", cancel="cancelOrder"),
+        )
         async def place_order(order: PreOrder) -> PlacedOrder:
             """Place an order; market orders fill at once at the last price."""
             placement = await service.place(account, order.to_request(), strictness=Strictness.BASIC)

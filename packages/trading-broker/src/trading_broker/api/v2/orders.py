@@ -10,7 +10,7 @@ from trading_core.streams import add_stream_endpoint
 from ..._models import OrderStatus
 from ..._module import BrokerModule
 from ..._rules import Strictness
-from .._http import FINAL, NOT_FOUND, UNAVAILABLE, answer_broker_errors
+from .._http import FINAL, NOT_FOUND, UNAVAILABLE, answer_broker_errors, placed_order_links
 from ._auth import UNAUTHORIZED, bearer_account, stream_authenticator
 from ._schemas import OrderModificationV2, PlacedOrderV2, PreOrderV2
 from .portfolio import add_portfolio_routes
@@ -32,7 +32,13 @@ class BrokerApi(ModuleApi):
         service = module.service
         Account = Annotated[str, Depends(bearer_account(service))]
 
-        @self.post("/orders", response_model=PlacedOrderV2, operation_id="placeOrderV2", summary="Place an order")
+        @self.post(
+            "/orders",
+            response_model=PlacedOrderV2,
+            operation_id="placeOrderV2",
+            summary="Place an order",
+            responses=placed_order_links(get="getOrderV2", modify="modifyOrderV2", cancel="cancelOrderV2"),
+        )
         async def place_order(
             order: PreOrderV2,
             account: Account,
