@@ -210,3 +210,13 @@ def benchmarks(session: nox.Session) -> None:
     for script in (*scripts, "bench_responsiveness.py"):
         quick = [] if script == "bench_calls.py" else ["--quick"]
         session.run("python", f"benchmarks/{script}", *quick)
+
+
+@nox.session(requires=["wheels"])
+def fuzz(session: nox.Session) -> None:
+    """schemathesis over every served global version's OpenAPI on a real server (fuzz/run.py).
+
+    Fixed seed, bounded examples; ``nox -s fuzz -- --max-examples 300 --seed 7`` for a longer hunt.
+    """
+    install_wheels(session, COMBINATIONS["all"], "schemathesis>=4.32.5,<4.33")
+    session.run("python", "fuzz/run.py", *session.posargs)
