@@ -99,7 +99,7 @@ PARALLEL_UNITS = {"host", "broker"}
 # The test folders mypy checks, each in a run of its own: several are named tests/ and have a
 # conftest.py, and pytest imports each folder's helpers as top-level modules. Their functions may
 # leave fixtures unannotated; their bodies are checked all the same (check_untyped_defs).
-TYPED_TESTS = [ROOT / "tests", *(SOURCES[p] / "tests" for p in ("core", "datafeed", "news"))]
+TYPED_TESTS = [ROOT / "tests", *(SOURCES[p] / "tests" for p in PACKAGES)]
 
 
 def wheel(name: str) -> Path:
@@ -150,13 +150,23 @@ def lowest(session: nox.Session) -> None:
 @nox.session(requires=["wheels"])
 @nox.parametrize("package", PACKAGES, ids=PACKAGES)
 def unit(session: nox.Session, package: str) -> None:
-    """One package's own unit tests, against its installed wheel (and only what it depends on)."""
+    """One package's own unit tests, against its installed wheel (and only what it depends on).
+
+    The broker's tests of its commands, which run inside the host (marked ``needs_host``), run in a
+    second step, once the host is installed: the first proves the broker works without it.
+    """
     needed = {"core": ["core"], "news": ["core", "news"], "host": ["core", "host"]}.get(package, ["core", package])
     # The host's contract tooling (its `contracts` and `clients` extras) is under test too.
     extra = ["openapi-python-client>=0.29.1,<0.30", "jsonschema>=4.18", "pyyaml>=6"] if package == "host" else []
     install_wheels(session, needed, *TEST_REQUIREMENTS, *extra)
     parallel = WORKERS if package in PARALLEL_UNITS else []
-    session.run("pytest", str(SOURCES[package] / "tests"), *parallel, *session.posargs)
+    folder = str(SOURCES[package] / "tests")
+    if package != "broker":
+        session.run("pytest", folder, *parallel, *session.posargs)
+        return
+    session.run("pytest", folder, *parallel, "-m", "not needs_host", *session.posargs)
+    install_wheels(session, ["host"])
+    session.run("pytest", folder, "-m", "needs_host", *session.posargs)
 
 
 @nox.session(requires=["wheels"])
@@ -174,7 +184,9 @@ def mypy(session: nox.Session) -> None:
     """mypy --strict over every package's sources, then over the test folders."""
     # The generated clients are left out: their code is the generator's, checked by `contracts`.
     types = ["types-PyYAML", "types-jsonschema"]
-    install_wheels(session, PACKAGES, "mypy", "nox", *types, *TEST_REQUIREMENTS, env=NO_BYTECODE)
+    # The host's tests of `trading-host clients` import the generator (the host's `clients` extra).
+    tools = ["openapi-python-client>=0.29.1,<0.30"]
+    install_wheels(session, PACKAGES, "mypy", "nox", *types, *tools, *TEST_REQUIREMENTS, env=NO_BYTECODE)
     session.run("mypy", *(str(SOURCES[p] / "src") for p in PACKAGES), "noxfile.py", "benchmarks")
     for folder in TYPED_TESTS:
         # The folder on the path, so that its helpers resolve as pytest imports them.

@@ -4,17 +4,22 @@
 PostgreSQL is reached at ``$TRADING_TEST_POSTGRES_URL`` (default: the local server, user postgres);
 each run creates its own database and drops it at the end. Without a server the PostgreSQL cases
 are skipped, except under CI (``CI`` set), where they fail.
+
+The tests marked ``needs_host`` run the broker's commands inside trading-host, which the broker does
+not depend on: they are skipped where it is not installed. nox's ``unit(broker)`` runs the others
+first without the host, then installs it and runs these.
 """
 
 from __future__ import annotations
 
-import asyncio
+import importlib.util
 import os
 import secrets
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,48 +27,38 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from trading_broker import BrokerModule, BrokerService, hash_api_key
-from trading_broker.api.v1 import BrokerApi as BrokerApiV1
-from trading_broker.api.v2 import BrokerApi as BrokerApiV2
-from trading_core import ModuleContext
-from trading_core.testing import include_api
+# The helper module beside this file is imported by name, whatever pytest's import mode.
+_HERE = str(Path(__file__).parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
-NOW = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)
-DEFAULT_TOKEN = "test_token"
-ALICE_TOKEN = "alice-secret-token"
+from broker_setup import NOW, POSTGRES_SERVER, SETTINGS, Tape, postgres_admin  # noqa: E402
+
+from trading_broker import BrokerModule, BrokerService  # noqa: E402
+from trading_broker.api.v1 import BrokerApi as BrokerApiV1  # noqa: E402
+from trading_broker.api.v2 import BrokerApi as BrokerApiV2  # noqa: E402
+from trading_core import ModuleContext  # noqa: E402
+from trading_core.testing import include_api  # noqa: E402
+
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"
-SETTINGS = {
-    "default_account": "default",
-    "api_keys": [
-        {"account": "default", "sha256": hash_api_key(DEFAULT_TOKEN)},
-        {"account": "alice", "sha256": hash_api_key(ALICE_TOKEN)},
-    ],
-    # The tests drive fills themselves; the background check runs once at start-up only.
-    "match_interval": 3600,
-}
-POSTGRES_SERVER = os.environ.get("TRADING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_host: runs inside trading-host; skipped where it is not installed")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("needs_host") and importlib.util.find_spec("trading_host") is None:
+        pytest.skip("needs trading-host, which is not installed")
 
 
 # -- PostgreSQL
 
 
-def _admin(statement: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        connection = await asyncpg.connect(POSTGRES_SERVER, timeout=5)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
-
-
 def _postgres_available() -> str | None:
     try:
-        _admin("SELECT 1")
+        postgres_admin("SELECT 1")
     except Exception as exc:  # any failure to reach the server means "no server here"
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -73,12 +68,12 @@ def _postgres_available() -> str | None:
 def fresh_postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database for the broker; dropped afterwards."""
     name = f"broker_test_{secrets.token_hex(6)}"
-    _admin(f'CREATE DATABASE "{name}"')
+    postgres_admin(f'CREATE DATABASE "{name}"')
     try:
         server = POSTGRES_SERVER.split("://", 1)[1].rsplit("/", 1)[0]
         yield f"postgresql+asyncpg://{server}/{name}"
     finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -120,16 +115,6 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 # -- prices and services
-
-
-class Tape:
-    """A price source whose prices the test sets, to walk orders through the fill rules."""
-
-    def __init__(self, **prices: float) -> None:
-        self.prices = prices
-
-    def last_price(self, symbol: str, at: datetime) -> float | None:
-        return self.prices.get(symbol)
 
 
 @pytest.fixture
@@ -220,6 +205,7 @@ def stream_client(stream_module: BrokerModule) -> Iterator[TestClient]:
     """A client of ``stream_module`` whose background matcher is stopped, so that no check races
     the test's: ``client.portal.call(stream_module.matcher.tick)`` runs one."""
     with _serving(stream_module) as client:
+        assert client.portal is not None  # set while the client runs the app
         client.portal.call(stream_module.matcher.stop)
         yield client
 
@@ -265,6 +251,7 @@ class StreamTools:
 
     def running(self, client: TestClient) -> dict[str, int]:
         """The module's stream connections and feeds, and the open event subscriptions under them."""
+        assert client.portal is not None  # set while the client runs the app
         streams: dict[str, int] = client.portal.call(self.module.health)["streams"]
         return {**streams, "event_subscriptions": self.module.service.events.subscribers}
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIWebSocketRoute
 
-from trading_broker import BrokerError, BrokerEvent
+from trading_broker import AccountSummary, BrokerError, BrokerEvent, EventKind, Execution, Order, Position
 from trading_broker.api._http import broker_error, invalid_request
 from trading_broker.api.v1 import BrokerApi, event_payload
 
@@ -220,12 +220,13 @@ def test_event_payloads_are_the_rest_bodies(client, module):
     [position] = client.portal.call(service.positions, "default")
     [execution] = client.portal.call(service.executions, "default")
     summary = client.portal.call(service.account, "default")
-    for kind, subject, path in [
+    cases: list[tuple[EventKind, Order | Execution | Position | AccountSummary, str]] = [
         ("order", order, f"/orders/{placed['id']}"),
         ("position", position, "/positions"),
         ("execution", execution, "/executions"),
         ("equity", summary, "/account"),
-    ]:
+    ]
+    for kind, subject, path in cases:
         event = BrokerEvent(kind=kind, account="default", subject=subject, time=order.updated_at, action="placed")
         body = client.get(f"{V1}{path}").json()
         assert event_payload(event) == (body[0] if isinstance(body, list) else body), kind

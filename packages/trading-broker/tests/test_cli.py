@@ -60,9 +60,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def host(workdir: Path) -> Host:
-    """``trading-host broker ARGS`` in-process (skipped where trading-host is not installed)."""
-    host_cli = pytest.importorskip("trading_host.cli").cli
+def host(workdir: Path, request: pytest.FixtureRequest) -> Host:
+    """``trading-host broker ARGS`` in-process, for the tests marked ``needs_host``."""
+    assert request.node.get_closest_marker("needs_host"), "a test of trading-host broker is marked needs_host"
+    from trading_host.cli import cli as host_cli
 
     def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
         return runner.invoke(host_cli, ["broker", *args], env=env)
@@ -75,10 +76,10 @@ def write_config(path: Path, url: str) -> Path:
     return path
 
 
-def info(host: Host, *args: str, env: dict[str, str] | None = None) -> dict[str, str]:
+def info(host: Host, *args: str, env: dict[str, str] | None = None) -> dict[str, str | None]:
     result = host("db", "info", "--json", *args, env=env)
     assert result.exit_code == 0, result.output
-    facts: dict[str, str] = json.loads(result.stdout)
+    facts: dict[str, str | None] = json.loads(result.stdout)
     return facts
 
 
@@ -158,6 +159,7 @@ def test_without_the_host_a_command_says_where_it_runs(workdir):
 # -- trading-host broker: the server's database, found by the host's own configuration lookup
 
 
+@pytest.mark.needs_host
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_keys_through_trading_host_work_on_the_configured_database(host, tmp_path, request, backend):
     # A database of its own: the run's shared PostgreSQL database is for the --database-url tests.
@@ -180,6 +182,7 @@ def test_keys_through_trading_host_work_on_the_configured_database(host, tmp_pat
         assert authenticate(database_url, key["token"]) is None
 
 
+@pytest.mark.needs_host
 def test_the_database_is_found_in_the_servers_order(host, workdir, tmp_path):
     assert info(host)["source"] == "the default"
     assert info(host)["database"] == "sqlite+aiosqlite:///./trading-broker.db"
@@ -202,12 +205,14 @@ def test_the_database_is_found_in_the_servers_order(host, workdir, tmp_path):
     assert info(host, "--database-url", "sqlite:///flag.db", "-c", str(given), env=env)["source"] == "--database-url"
 
 
+@pytest.mark.needs_host
 def test_another_setting_from_the_environment_does_not_hide_where_the_database_came_from(host, workdir):
     write_config(workdir / "trading.toml", "sqlite:///local.db")
     facts = info(host, env={"TRADING_MODULES__BROKER__DEFAULT_ACCOUNT": "desk"})
     assert facts["source"] == "[modules.broker] database_url in trading.toml"
 
 
+@pytest.mark.needs_host
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -228,6 +233,7 @@ def test_a_bad_config_file_is_reported_as_the_server_reports_it(host, tmp_path, 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.needs_host
 def test_a_missing_config_file_is_an_error(host, tmp_path):
     result = host("keys", "list", "--config", str(tmp_path / "nope.toml"))
     assert result.exit_code == 2
@@ -235,6 +241,7 @@ def test_a_missing_config_file_is_an_error(host, tmp_path):
     assert "does not exist" in result.output
 
 
+@pytest.mark.needs_host
 def test_the_command_uses_the_config_file_in_its_directory(host, workdir, sqlite_url):
     write_config(workdir / "trading.toml", sqlite_url)
     created = json.loads(host("keys", "create", "carol", "--json").output)
@@ -245,6 +252,7 @@ def test_the_command_uses_the_config_file_in_its_directory(host, workdir, sqlite
 # -- trading-broker: an alias of trading-host broker
 
 
+@pytest.mark.needs_host
 def test_the_alias_runs_the_hosts_command_in_process(host, workdir, sqlite_url, monkeypatch, capsys):
     write_config(workdir / "trading.toml", sqlite_url)
     monkeypatch.setattr(sys, "argv", ["trading-broker", "keys", "create", "dora", "--json"])
@@ -256,6 +264,7 @@ def test_the_alias_runs_the_hosts_command_in_process(host, workdir, sqlite_url, 
     assert sys.argv == ["trading-broker", "keys", "create", "dora", "--json"]
 
 
+@pytest.mark.needs_host
 def test_the_installed_alias(host, workdir, sqlite_url):
     script = shutil.which("trading-broker", path=str(Path(sys.executable).parent))
     if script is None:

@@ -7,6 +7,7 @@ import math
 from decimal import Decimal
 
 import pytest
+from broker_setup import NOW, SETTINGS
 
 from trading_broker import (
     BUILTIN_INSTRUMENTS,
@@ -21,8 +22,6 @@ from trading_broker import (
 )
 from trading_broker._instruments import PRICE_CEILING, QUANTITY_CEILING, is_multiple
 from trading_core import ModuleContext
-
-from .conftest import NOW, SETTINGS
 
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"

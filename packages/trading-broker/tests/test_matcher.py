@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
+from broker_setup import NOW, Tape
 
 from trading_broker import BrokerModule, OrderRequest, OrderStatus, OrderType, Position, Side
 from trading_core import ModuleContext
-
-from .conftest import NOW, Tape
 
 pytestmark = pytest.mark.anyio
 
@@ -178,7 +178,7 @@ async def test_equity_of_other_accounts_is_published_past_an_unvaluable_one(serv
     assert event.account == "alice"
 
 
-async def _wait_for(module: BrokerModule, condition) -> dict:
+async def _wait_for(module: BrokerModule, condition) -> dict[str, Any]:
     for _ in range(500):
         report = await module.health()
         if condition(report):

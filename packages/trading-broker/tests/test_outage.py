@@ -17,21 +17,21 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from broker_setup import NOW, SETTINGS, postgres_admin
 from sqlalchemy.engine import make_url
 
 from trading_broker import BrokerModule
 from trading_broker.api._http import SCHEMA_MISSING_TYPE, UNAVAILABLE_TYPE
 from trading_core import ModuleContext
 
-from .conftest import NOW, SETTINGS, _admin
-
 V1 = "/api/v1/broker"
 V2 = "/api/v2/broker"
 DEFAULT = {"Authorization": "Bearer test_token"}
 PROBLEM = "application/problem+json"
-ENDPOINTS = [
+ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", f"{V1}/orders", {"json": {"symbol": "AAPL", "quantity": 1}}),
     ("GET", f"{V1}/orders", {}),
     ("GET", f"{V1}/orders/some-id", {}),
@@ -135,16 +135,16 @@ def module_on(url: str, **settings: object) -> BrokerModule:
     return BrokerModule(ModuleContext(settings={**SETTINGS, "database_url": url, **settings}), clock=lambda: NOW)
 
 
-def assert_unavailable(response, problem_type: str = UNAVAILABLE_TYPE) -> dict:
+def assert_unavailable(response, problem_type: str = UNAVAILABLE_TYPE) -> dict[str, Any]:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == PROBLEM
     assert int(response.headers["retry-after"]) >= 1
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert (body["type"], body["title"], body["status"]) == (problem_type, "Database unavailable", 503)
     return body
 
 
-def wait_for_200(client, path: str, headers: dict | None = None, seconds: float = 10) -> float:
+def wait_for_200(client, path: str, headers: dict[str, str] | None = None, seconds: float = 10) -> float:
     started = time.monotonic()
     while (response := client.get(path, headers=headers)).status_code != 200:
         assert response.status_code == 503, response.text
@@ -211,13 +211,13 @@ def test_a_database_dropped_and_created_again_gets_its_tables_back(fresh_postgre
         module = module_on(url)
         with serving(module) as client:
             client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1})
-            _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+            postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
             body = assert_unavailable(client.get(f"{V1}/orders"))
             assert name not in json.dumps(body)
             report = client.portal.call(module.health)
             assert report["status"] == "down"
             assert name not in json.dumps(report), report
-            _admin(f'CREATE DATABASE "{name}"')
+            postgres_admin(f'CREATE DATABASE "{name}"')
             with caplog.at_level(logging.WARNING, logger="trading_broker"):
                 assert_unavailable(client.get(f"{V1}/orders"), SCHEMA_MISSING_TYPE)
                 wait_for_200(client, f"{V1}/orders")
@@ -240,7 +240,7 @@ def _drop_sqlite_tables(path: str, *, keep_version: bool = False) -> None:
 
 
 async def _drop_postgres_tables(url: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
     connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
     try:

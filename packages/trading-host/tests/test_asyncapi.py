@@ -194,7 +194,7 @@ def test_messages_on_the_wire_match_the_document(config_file: Any) -> None:
         document = client.get("/api/v1/ticker/asyncapi.json").json()
         frames: dict[str, list[dict[str, Any]]] = {}
         # Each request, then the frames it causes (a subscription: its response and first update).
-        sent = [
+        sent: list[tuple[dict[str, Any], int]] = [
             ({"type": "ticks.subscribe", "id": 1, "payload": {"symbol": "aapl"}}, 2),
             ({"type": "balances.subscribe", "id": "b"}, 2),
             ({"type": "ticks.subscribe", "id": 2, "payload": {"symbol": "nope"}}, 1),

@@ -19,7 +19,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from trading_host import SCOPE_KEY, Installed, ServedVersion
-from trading_host._serve._dispatch import ROUTE_KEY, NotServed, Target, VersionRoutes, prefixed, route_path, run_route
+from trading_host._asgi import route_path
+from trading_host._serve._dispatch import ROUTE_KEY, NotServed, Target, VersionRoutes, prefixed, run_route
 
 
 def _router(label: str) -> APIRouter:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from host_fakes import FakeSite, plugin_package, write_config
 from host_plugins import AlphaV1, AlphaV2, BetaV1, CoreApi
 from starlette.testclient import WebSocketDenialResponse
+from starlette.types import Message
 from typer.testing import CliRunner
 
 from trading_core import Lifecycle
@@ -198,12 +199,13 @@ def beta_factory(tmp_path: Path, clock: Clock) -> AppFactory:
 def test_websocket_handshake_carries_the_headers_while_deprecated(beta_factory: AppFactory, clock: Clock) -> None:
     with TestClient(beta_factory.create_app()) as client:
         with client.websocket_connect("/api/v1/beta/ws") as ws:
-            before = dict(ws.extra_headers or [])
+            before: dict[bytes, bytes] = dict(ws.extra_headers or [])
             ws.send_text("hi")
             assert ws.receive_text() == "beta:hi"
         clock.now = DEPRECATED_AT
         with client.websocket_connect("/api/v1/beta/ws") as ws:
-            during = {k.decode(): v.decode() for k, v in ws.extra_headers or []}
+            headers: list[tuple[bytes, bytes]] = ws.extra_headers or []
+            during = {k.decode(): v.decode() for k, v in headers}
             ws.send_text("hi")
             assert ws.receive_text() == "beta:hi"
     assert b"deprecation" not in before
@@ -238,12 +240,12 @@ def test_websocket_refused_with_a_close_reason_without_the_denial_extension() ->
     wrapped = DeprecatedVersion(
         app, ServedVersion("v1", "beta", "v1", "/api/v1/beta"), lifecycle, lambda: SUNSET_AT, None
     )
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "websocket.connect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(wrapped({"type": "websocket", "path": "/api/v1/beta/ws", "headers": []}, receive, send))

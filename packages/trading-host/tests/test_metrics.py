@@ -255,10 +255,10 @@ def test_both_recorders_give_the_same_metrics_for_the_same_requests() -> None:
 
     local_samples = read(local)
     assert local_samples == read(shared)
-    alpha = (("global_version", "v1"), ("module", "alpha"), ("version", "v1"))
-    assert local_samples[("trading_api_requests_total", (*alpha[:2], ("status_class", "5xx"), alpha[2]))] == 2
+    labels = (("global_version", "v1"), ("module", "alpha"), ("version", "v1"))
+    assert local_samples[("trading_api_requests_total", (*labels[:2], ("status_class", "5xx"), labels[2]))] == 2
     assert (
-        local_samples[("trading_api_request_duration_seconds_bucket", (*alpha[:1], ("le", "0.005"), *alpha[1:]))] == 2
+        local_samples[("trading_api_request_duration_seconds_bucket", (*labels[:1], ("le", "0.005"), *labels[1:]))] == 2
     )
-    assert local_samples[("trading_api_request_duration_seconds_count", alpha)] == 5
-    assert local_samples[("trading_api_request_duration_seconds_sum", alpha)] == pytest.approx(12.325)
+    assert local_samples[("trading_api_request_duration_seconds_count", labels)] == 5
+    assert local_samples[("trading_api_request_duration_seconds_sum", labels)] == pytest.approx(12.325)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import pytest
 from fastapi import FastAPI, Request, WebSocket
@@ -45,7 +45,12 @@ class Stamp:
         await self.app(scope, receive, stamped)
 
 
+@overload
+async def refused(conn: Request, exc: Refused) -> Response: ...
+@overload
+async def refused(conn: WebSocket, exc: Refused) -> None: ...
 async def refused(conn: Request | WebSocket, exc: Refused) -> Response | None:
+    # One handler for both: the version's handlers answer its HTTP routes and its WebSockets.
     if isinstance(conn, WebSocket):
         await conn.close(code=4409, reason=str(exc))
         return None
@@ -185,7 +190,8 @@ def test_websocket_routes_pass_through_the_hooks(gamma: Installed) -> None:
             assert (b"x-stamp", b"gamma v1") in (ws.extra_headers or [])
         with client.websocket_connect("/api/v2/gamma/ws") as ws:
             assert ws.receive_json() == {"hello": True}
-            assert all(name != b"x-stamp" for name, _ in ws.extra_headers or [])
+            headers: list[tuple[bytes, bytes]] = ws.extra_headers or []
+            assert all(name != b"x-stamp" for name, _ in headers)
         with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/api/v1/gamma/ws-refused"):
             pass
     assert (closed.value.code, closed.value.reason) == (4409, "no stream")

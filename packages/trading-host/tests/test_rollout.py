@@ -157,7 +157,8 @@ def test_websocket_through_the_alias(installed: Installed, tmp_path: Path) -> No
         TestClient(app_for(installed, tmp_path / "c.toml", ROLLOUT)) as client,
         client.websocket_connect("/api/latest/beta/ws", headers={"X-Client-Id": caller}) as ws,
     ):
-        accepted = {k.decode(): v.decode() for k, v in ws.extra_headers or []}
+        headers: list[tuple[bytes, bytes]] = ws.extra_headers or []
+        accepted = {k.decode(): v.decode() for k, v in headers}
         ws.send_text("hi")
         assert ws.receive_text() == "beta:hi"
     assert accepted["x-api-global-version"] == "v2"
