@@ -187,7 +187,7 @@ def mypy(session: nox.Session) -> None:
     # The host's tests of `trading-host clients` import the generator (the host's `clients` extra).
     tools = ["openapi-python-client>=0.29.1,<0.30"]
     install_wheels(session, PACKAGES, "mypy", "nox", *types, *tools, *TEST_REQUIREMENTS, env=NO_BYTECODE)
-    session.run("mypy", *(str(SOURCES[p] / "src") for p in PACKAGES), "noxfile.py", "benchmarks")
+    session.run("mypy", *(str(SOURCES[p] / "src") for p in PACKAGES), "noxfile.py", "benchmarks", "fuzz")
     for folder in TYPED_TESTS:
         # The folder on the path, so that its helpers resolve as pytest imports them.
         flags = ["--allow-untyped-defs", "--allow-incomplete-defs", "--check-untyped-defs"]
