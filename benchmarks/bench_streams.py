@@ -451,8 +451,9 @@ def report(interval: float, sizes: list[int], results: Results) -> None:
             f"{statistics.median(s.dropped for s in samples):,.0f}",
             f"{statistics.median(s.server_cpu / s.wall for s in samples):.0%}",
             f"{cost:.1f}",
-            f"{delivered / base_delivered:.1f}",
-            "-" if n == sizes[0] else f"{cost / previous_cost:.2f}",
+            f"{delivered / base_delivered:.1f}" if base_delivered else "-",
+            # A short window can measure no server CPU at all (quick mode): no ratio to show then.
+            "-" if n == sizes[0] or previous_cost == 0 else f"{cost / previous_cost:.2f}",
         )
         previous_cost = cost
         print(" | ".join(f"{cell:>{width}}" for cell, (_, width) in zip(cells, COLUMNS, strict=True)))
