@@ -22,11 +22,12 @@ import nox
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "no"
 nox.options.error_on_missing_interpreters = True
-# Servers in the tests start from the installed wheels; without bytecode every start compiles
-# SQLAlchemy and FastAPI again (seconds), which uv skips by default and uvicorn's workers may not wait for.
-os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
-# ...except in the sessions that import none of what they install (mypy reads the sources).
-NO_BYTECODE = {"UV_COMPILE_BYTECODE": "0"}
+# Servers in the tests start from the installed wheels, hundreds of times a run: where no bytecode is
+# written (PYTHONDONTWRITEBYTECODE, set on some machines), every start compiles FastAPI and SQLAlchemy
+# again, about 2 s of CPU. So the processes of a session write the bytecode of what they import: each
+# module is compiled once, by the first process that imports it. (uv's UV_COMPILE_BYTECODE compiles
+# every installed file instead, about 5 s of CPU per session, most of it for modules never imported.)
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 ROOT = Path(__file__).parent
 DIST = ROOT / "dist"
@@ -95,7 +96,7 @@ LOWEST_TESTS = ["-m", "not (independent and modules)"]
 WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", "auto"), "--dist", "loadgroup"]
 # The unit suites long enough to gain from parallel processes; the others take less time than
 # starting them does.
-PARALLEL_UNITS = {"host", "broker"}
+PARALLEL_UNITS = {"host", "broker", "datafeed"}
 # The test folders mypy checks, each in a run of its own: several are named tests/ and have a
 # conftest.py, and pytest imports each folder's helpers as top-level modules. Their functions may
 # leave fixtures unannotated; their bodies are checked all the same (check_untyped_defs).
@@ -109,15 +110,15 @@ def wheel(name: str) -> Path:
     return found[0]
 
 
-def install_wheels(session: nox.Session, names: list[str], *extra: str, env: dict[str, str] | None = None) -> None:
+def install_wheels(session: nox.Session, names: list[str], *extra: str) -> None:
     # --find-links lets the resolver take our own wheels (trading-core...) from dist/, never an index.
-    session.install("--find-links", str(DIST), *(str(wheel(n)) for n in names), *extra, env=env)
+    session.install("--find-links", str(DIST), *(str(wheel(n)) for n in names), *extra)
 
 
 @nox.session
 def wheels(session: nox.Session) -> None:
     """Build the wheel of every package into dist/ (once; the other sessions install them)."""
-    session.install("build", "hatchling>=1.21", env=NO_BYTECODE)
+    session.install("build", "hatchling>=1.21")
     DIST.mkdir(exist_ok=True)
     for old in DIST.glob("*.whl"):
         old.unlink()
@@ -173,7 +174,7 @@ def unit(session: nox.Session, package: str) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint and formatting), then import-linter: the host's layers and the packages' arrows."""
     # import-linter reads the import graph of the installed packages: the same code as the sources.
-    install_wheels(session, PACKAGES, "ruff", "import-linter>=2.1", env=NO_BYTECODE)
+    install_wheels(session, PACKAGES, "ruff", "import-linter>=2.1")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports", "--no-cache")
@@ -186,7 +187,7 @@ def mypy(session: nox.Session) -> None:
     types = ["types-PyYAML", "types-jsonschema"]
     # The host's tests of `trading-host clients` import the generator (the host's `clients` extra).
     tools = ["openapi-python-client>=0.29.1,<0.30"]
-    install_wheels(session, PACKAGES, "mypy", "nox", *types, *tools, *TEST_REQUIREMENTS, env=NO_BYTECODE)
+    install_wheels(session, PACKAGES, "mypy", "nox", *types, *tools, *TEST_REQUIREMENTS)
     session.run("mypy", *(str(SOURCES[p] / "src") for p in PACKAGES), "noxfile.py", "benchmarks", "fuzz")
     for folder in TYPED_TESTS:
         # The folder on the path, so that its helpers resolve as pytest imports them.

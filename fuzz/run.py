@@ -189,10 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 stderr=subprocess.STDOUT,
             )
             failed: list[str] = []
+            runs: list[tuple[str, list[str], subprocess.Popen[bytes], Path]] = []
             try:
                 wait_until_ready(server, base_url, log)
                 versions = served_versions(base_url)
                 print(f"fuzzing global versions {', '.join(versions)} at {base_url}", flush=True)
+                # One schemathesis per version, all at once (each is one busy process; the versions
+                # share the server and its database, as clients of several versions do); each report
+                # is printed whole once its run ends, in the order of the versions.
                 for version in versions:
                     schema_url = f"{base_url}/api/{version}/openapi.json"
                     _, document = get_json(schema_url)
@@ -203,11 +207,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                         token=token if uses_bearer(document) else None,
                         extra=args.extra,
                     )
+                    report = folder / f"schemathesis-{version}.log"
+                    with report.open("wb") as out:
+                        process = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+                    runs.append((version, command, process, report))
+                for version, command, process, report in runs:
+                    process.wait()
                     shown = [re.sub(r"Bearer \S+", "Bearer <key>", part) for part in command]
-                    print("\n$ " + " ".join(shown), flush=True)
-                    if subprocess.run(command, cwd=folder, check=False).returncode != 0:
+                    print("\n$ " + " ".join(shown) + "\n" + report.read_text(errors="replace"), flush=True)
+                    if process.returncode != 0:
                         failed.append(version)
             finally:
+                for _, _, process, _ in runs:
+                    if process.poll() is None:  # interrupted: no run outlives this script
+                        process.kill()
+                        process.wait()
                 stop(server)
                 if args.server_log is not None:
                     shutil.copyfile(log, args.server_log)

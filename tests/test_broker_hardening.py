@@ -32,7 +32,7 @@ from broker_support import (
     serve_command,
     sqlite_database,
 )
-from harness import Server
+from harness import Server, start_server
 
 pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 V1 = "/api/v1/broker"
@@ -55,10 +55,27 @@ def broker_report(server: Server) -> dict[str, Any]:
 
 @pytest.fixture
 def started(serve: Callable[..., Server], tmp_path: Path) -> tuple[Server, dict[str, Any]]:
-    """A server on a SQLite file, and an API key of account alice."""
+    """A server of its own on a SQLite file, and an API key of account alice: for the tests that
+    spend an account or count what it holds."""
     env = broker_env(sqlite_database(tmp_path))
     alice = create_key("alice", cwd=tmp_path, env=env)
     return serve(serve_command(), env=env), alice
+
+
+# The tests of refusals share one server (one pytest-xdist process runs them all): each uses an
+# account of its own, and none of them changes what another one reads.
+SHARED = pytest.mark.xdist_group("broker_hardening_shared")
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, dict[str, Any]]]]:
+    """One server on a SQLite file, and API keys of the accounts ``strict`` and ``modifier``."""
+    folder = tmp_path_factory.mktemp("shared")
+    env = broker_env(sqlite_database(folder))
+    keys = {account: create_key(account, cwd=folder, env=env) for account in ("strict", "modifier")}
+    server = start_server(serve_command(), cwd=folder, env=env)
+    yield server, keys
+    server.stop()
 
 
 # -- 1: the +inf poisoning, bounds and buying power
@@ -162,9 +179,12 @@ def test_an_order_the_matcher_cannot_fill_does_not_stop_the_others(
         {"symbol": "EURUSD", "quantity": 1000, "order_type": "STOP", "stop_price": 1e26},
     ],
 )
-def test_v2_answers_422_for_huge_quantities_and_prices(started: tuple[Server, dict[str, Any]], body) -> None:
-    server, alice = started
-    assert [rule for _, rule in rules(server.post(f"{V2}/orders", json=body, headers=bearer(alice)))] == [
+@SHARED
+def test_v2_answers_422_for_huge_quantities_and_prices(
+    shared: tuple[Server, dict[str, dict[str, Any]]], body: dict[str, Any]
+) -> None:
+    server, keys = shared
+    assert [rule for _, rule in rules(server.post(f"{V2}/orders", json=body, headers=bearer(keys["strict"])))] == [
         "less_than_equal"
     ]
 
@@ -178,18 +198,24 @@ def test_v2_answers_422_for_huge_quantities_and_prices(started: tuple[Server, di
         {"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": "1.00"},
     ],
 )
-def test_v2_takes_json_numbers_only(started: tuple[Server, dict[str, Any]], body) -> None:
-    server, alice = started
-    assert [rule for _, rule in rules(server.post(f"{V2}/orders", json=body, headers=bearer(alice)))] == ["float_type"]
-    assert ok(server.get(f"{V2}/orders", headers=bearer(alice))) == []
+@SHARED
+def test_v2_takes_json_numbers_only(shared: tuple[Server, dict[str, dict[str, Any]]], body: dict[str, Any]) -> None:
+    server, keys = shared
+    strict = bearer(keys["strict"])
+    assert [rule for _, rule in rules(server.post(f"{V2}/orders", json=body, headers=strict))] == ["float_type"]
+    assert ok(server.get(f"{V2}/orders", headers=strict)) == []
     assert ok(server.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": "1"}))["quantity"] == 1  # v1: lenient
 
 
-def test_an_empty_v2_modification_is_refused_as_the_served_schema_says(started: tuple[Server, dict[str, Any]]) -> None:
-    server, alice = started
+@SHARED
+def test_an_empty_v2_modification_is_refused_as_the_served_schema_says(
+    shared: tuple[Server, dict[str, dict[str, Any]]],
+) -> None:
+    server, keys = shared
+    modifier = bearer(keys["modifier"])
     far = {"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": 1}
-    working = ok(server.post(f"{V2}/orders", json=far, headers=bearer(alice)))
-    assert server.client.patch(f"{V2}/orders/{working['id']}", json={}, headers=bearer(alice)).status_code == 422
+    working = ok(server.post(f"{V2}/orders", json=far, headers=modifier))
+    assert server.client.patch(f"{V2}/orders/{working['id']}", json={}, headers=modifier).status_code == 422
     schemas = ok(server.get("/api/v2/openapi.json"))["components"]["schemas"]
     assert schemas["OrderModificationV2"]["minProperties"] == 1
 
