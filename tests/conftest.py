@@ -67,9 +67,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # How many independent tests this run selected, of how many collected (this hook runs before -m's).
 INDEPENDENT = pytest.StashKey[tuple[int, int]]()
 COLLECTED = pytest.StashKey[int]()
+UNGROUPED = pytest.StashKey[bool]()
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's, which marks the ids of grouped tests
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # In a pytest-xdist process under --dist loadgroup, a grouped test's id must carry its group,
+    # or the group is split across processes, each starting its shared server: slower, silently.
+    # (An error raised here is lost by pytest-xdist, so the first such test fails with it.)
+    if getattr(config.option, "loadgroup", False):
+        split = [item for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+        if split:
+            split[0].stash[UNGROUPED] = True
     mode = config.getoption("independent")
     kept: list[pytest.Item] = []
     independent: list[pytest.Item] = []
@@ -121,6 +130,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         if selected < collected:
             line += " (all of them run in the session that runs every test)"
         terminalreporter.write_line(line)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.stash.get(UNGROUPED, False):
+        pytest.fail(
+            f"pytest-xdist's --dist loadgroup does not group tests on pytest {pytest.__version__} (pytest-xdist "
+            "issue 1386): install the pytest release that noxfile.py's TEST_REQUIREMENTS names"
+        )
 
 
 @pytest.fixture
