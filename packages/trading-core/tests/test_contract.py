@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -307,3 +308,20 @@ def test_docs_folder_is_the_defining_packages_docs_folder(tmp_path: Path, monkey
     finally:
         sys.modules.pop("contract_docs_pkg", None)
     assert NewsModule.docs_folder() is None  # this test module's folder has no docs/
+
+
+def test_a_module_defined_in_a_script_or_a_plain_module_has_no_docs_folder(tmp_path: Path) -> None:
+    # `python my_app.py`: the class lives in __main__, which has no spec; before, docs_folder() raised
+    # AttributeError ('NoneType' object has no attribute 'submodule_search_locations').
+    (tmp_path / "docs").mkdir()  # beside the script: not a package's docs folder, so not served
+    (tmp_path / "plain_module.py").write_text("from trading_core import Module\n\nclass Plain(Module):\n    name = 'plain'\n")
+    script = tmp_path / "my_app.py"
+    script.write_text(
+        "from trading_core import Module\n"
+        "import plain_module\n\n"
+        "class ScriptModule(Module):\n    name = 'script'\n\n"
+        "print(ScriptModule.docs_folder(), plain_module.Plain.docs_folder())\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "None"]

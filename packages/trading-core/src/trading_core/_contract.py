@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -254,10 +255,16 @@ class Module(Generic[SettingsT]):
         """The module's documents (CHANGELOGs, migration guides) that the host serves at
         ``/docs/{module}/{name}``: by default the ``docs`` folder of the top-level package that
         defines the module class, when there is one. Override to point elsewhere, or return None."""
-        package = cls.__module__.partition(".")[0]
+        package = sys.modules.get(cls.__module__.partition(".")[0])
+        # A class defined in a script (``python my_app.py``: ``__main__``, which has no spec) or in
+        # a plain top-level module has no package, so no docs folder; importlib.resources would
+        # raise AttributeError for the first and look in the module's directory for the second.
+        spec = getattr(package, "__spec__", None)
+        if spec is None or spec.submodule_search_locations is None:
+            return None
         try:
-            folder = resources.files(package).joinpath("docs")
-        except (ModuleNotFoundError, TypeError, ValueError):  # defined in __main__, or no package to look in
+            folder = resources.files(spec.name).joinpath("docs")
+        except (ModuleNotFoundError, TypeError, ValueError):
             return None
         return folder if folder.is_dir() else None
 
