@@ -700,3 +700,57 @@ def test_importing_the_kit_needs_neither_pytest_nor_the_host() -> None:
     assert result.returncode == 0, result.stderr
     exported = "['ModuleConformance', 'check_api', 'check_distribution', 'include_api', 'load_apis']"
     assert result.stdout.strip() == exported
+
+
+def _split_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/orders", operation_id="listOrders")
+    async def orders() -> list[int]:
+        return [1]
+
+    @router.get("/crash", operation_id="crashIncluded")
+    async def crash() -> dict[str, str]:
+        raise ZeroDivisionError("included")
+
+    @router.get("/untyped", operation_id="untypedIncluded")
+    async def untyped():
+        return {}
+
+    @router.get("/hello", operation_id="hello")  # the same id as GoodApi's own route
+    async def hello() -> dict[str, str]:
+        return {}
+
+    return router
+
+
+class SplitApi(GoodApi):
+    def __init__(self, module: GoodModule) -> None:
+        super().__init__(module)
+        self.include_router(_split_router(), prefix="/desk")
+
+
+def test_included_routers_are_checked_as_served() -> None:
+    # FastAPI 0.137+ keeps an included router as one route; the kit reported it as "not an
+    # APIRoute" and checked none of its routes. Now they are checked with their full paths.
+    problems = check_api(SplitApi)
+    assert not any("has a" in p and "APIRoute" in p for p in problems), problems
+    assert "SplitApi route GET /desk/untyped declares no response schema" in "\n".join(problems)
+    assert "GET /desk/crash raised ZeroDivisionError: included" in problems
+    assert any("operation id 'hello'" in p and "GET /desk/hello" in p for p in problems), problems
+    assert len(problems) == 3, problems
+
+
+def test_an_api_made_of_included_routers_conforms() -> None:
+    class Clean(GoodApi):
+        def __init__(self, module: GoodModule) -> None:
+            super().__init__(module)
+            router = APIRouter()
+
+            @router.get("/orders", operation_id="listOrders")
+            async def orders() -> list[int]:
+                return [1]
+
+            self.include_router(router, prefix="/desk")
+
+    assert check_api(Clean) == []

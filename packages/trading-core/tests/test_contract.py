@@ -314,7 +314,8 @@ def test_a_module_defined_in_a_script_or_a_plain_module_has_no_docs_folder(tmp_p
     # `python my_app.py`: the class lives in __main__, which has no spec; before, docs_folder() raised
     # AttributeError ('NoneType' object has no attribute 'submodule_search_locations').
     (tmp_path / "docs").mkdir()  # beside the script: not a package's docs folder, so not served
-    (tmp_path / "plain_module.py").write_text("from trading_core import Module\n\nclass Plain(Module):\n    name = 'plain'\n")
+    plain = "from trading_core import Module\n\nclass Plain(Module):\n    name = 'plain'\n"
+    (tmp_path / "plain_module.py").write_text(plain)
     script = tmp_path / "my_app.py"
     script.write_text(
         "from trading_core import Module\n"

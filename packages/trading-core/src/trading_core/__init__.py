@@ -24,6 +24,7 @@ from ._contract import (
     midnight_utc,
     parse_version,
 )
+from ._routes import ServedRoute, is_included_router, served_routes
 from ._version import __version__
 
 __all__ = [
@@ -40,10 +41,13 @@ __all__ = [
     "MountedVersion",
     "NoSettings",
     "Platform",
+    "ServedRoute",
     "Status",
     "__version__",
     "check_api_class",
+    "is_included_router",
     "midnight_utc",
     "parse_version",
     "run_host_command",
+    "served_routes",
 ]

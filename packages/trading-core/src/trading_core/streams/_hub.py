@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Router, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from .._routes import served_routes
 from ._auth import Authenticator, Identity, StreamRefused
 from ._limits import StreamLimits
 from ._messages import (
@@ -400,7 +401,8 @@ def add_stream_endpoint(
 def stream_hubs(router: Router) -> dict[str, StreamHub]:
     """The stream endpoints of ``router`` by path, with their routes' message models."""
     found: dict[str, StreamHub] = {}
-    for route in router.routes:
+    for served in served_routes(router.routes):  # a stream in an included router too
+        route = served.served
         if isinstance(route, WebSocketRoute):
             owner = getattr(route.endpoint, "__self__", None)
             if isinstance(owner, StreamHub):

@@ -12,13 +12,14 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from .._contract import ModuleApi
+from .._routes import ServedRoute, served_routes
 
 # Responses that carry no body, so there is nothing to describe.
 _NO_BODY = frozenset({204, 205, 304})
 
 
-def _describe(route: APIRoute) -> str:
-    return f"{'/'.join(sorted(route.methods or ()))} {route.path}"
+def _describe(route: ServedRoute) -> str:
+    return f"{'/'.join(sorted(route.methods))} {route.path}"
 
 
 def _declares_response(route: APIRoute) -> bool:
@@ -36,7 +37,10 @@ def _declares_response(route: APIRoute) -> bool:
 
 
 def check_routes(api: ModuleApi) -> list[str]:
-    """Route kinds and paths, a declared response for each HTTP route, and unique operation ids."""
+    """Route kinds and paths, a declared response for each HTTP route, and unique operation ids.
+
+    The routes of routers included with ``self.include_router(...)`` are checked as served, with
+    their full paths, on every FastAPI release (see :func:`trading_core.served_routes`)."""
     name = type(api).__name__
     problems: list[str] = []
     if not api.routes:
@@ -48,27 +52,29 @@ def check_routes(api: ModuleApi) -> list[str]:
                 "its Module's lifespan instead"
             )
     operations: dict[str, list[str]] = {}
-    for route in api.routes:
-        path = getattr(route, "path", None)
+    for served in served_routes(api.routes):
+        route, path = served.route, served.path
         if not isinstance(route, APIRoute | APIWebSocketRoute):
             problems.append(
                 f"{name} has a {type(route).__name__} at {path!r}: the host serves only APIRoute and "
-                "APIWebSocketRoute (declare endpoints with @self.get, @self.post, @self.websocket ...)"
+                "APIWebSocketRoute (declare endpoints with @self.get, @self.post, @self.websocket ..., "
+                "or in an APIRouter included with self.include_router)"
             )
             continue
-        if not route.path.startswith("/"):
-            problems.append(f"{name} route {route.path!r} must start with '/' (paths are relative to the module)")
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+        if path is None or not path.startswith("/"):
+            problems.append(f"{name} route {path!r} must start with '/' (paths are relative to the module)")
+            continue
+        if not isinstance(route, APIRoute) or not served.served.include_in_schema:
             continue
         if not _declares_response(route):
             problems.append(
-                f"{name} route {_describe(route)} declares no response schema: give it a return annotation or "
+                f"{name} route {_describe(served)} declares no response schema: give it a return annotation or "
                 "response_model=, or responses={200: {'content': ...}} for a non-JSON body"
             )
-        operation_id = route.operation_id or route.unique_id
+        operation_id = served.served.operation_id or served.served.unique_id
         # FastAPI gives every method of a route the same id, so each method counts once.
-        for method in sorted(route.methods or ()):
-            operations.setdefault(operation_id, []).append(f"{method} {route.path}")
+        for method in sorted(served.methods):
+            operations.setdefault(operation_id, []).append(f"{method} {path}")
     for operation_id, users in operations.items():
         if len(users) > 1:
             problems.append(

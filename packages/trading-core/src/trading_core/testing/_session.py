@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Message
 
 from .._contract import Module, ModuleApi
+from .._routes import served_routes
 
 _LIFESPAN_HINT = "Module.lifespan must be an @asynccontextmanager method that yields exactly once"
 
@@ -137,15 +138,18 @@ def _check_gets(client: TestClient, app: ASGIApp, api: ModuleApi, errors: list[E
     """Every GET without path parameters answers without an unhandled error."""
     assert client.portal is not None, "the TestClient session is open"
     problems = []
-    for route in api.routes:
-        if not isinstance(route, APIRoute) or "GET" not in (route.methods or ()) or route.param_convertors:
+    for served in served_routes(api.routes):  # an included router's GETs too
+        path = served.path
+        if not isinstance(served.route, APIRoute) or "GET" not in served.methods or path is None:
+            continue
+        if served.served.param_convertors:
             continue
         errors.clear()
-        status = client.portal.call(_status_of_get, app, route.path, dict(client.app_state), errors)
+        status = client.portal.call(_status_of_get, app, path, dict(client.app_state), errors)
         if errors:
-            problems.append(f"GET {route.path} raised {type(errors[0]).__name__}: {errors[0]}")
+            problems.append(f"GET {path} raised {type(errors[0]).__name__}: {errors[0]}")
         elif status == 500:
-            problems.append(f"GET {route.path} answered 500")
+            problems.append(f"GET {path} answered 500")
     return problems
 
 

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from trading_core import ModuleApi
+from trading_core import ModuleApi, served_routes
 from trading_core.streams import CLOSE_TOO_SLOW, ERROR, ErrorPayload, StreamHub, StreamRoute, stream_hubs
 
 from .._problems import ConfigError, Problem
@@ -313,8 +313,8 @@ def asyncapi_routes(api: ModuleApi, prefix: str) -> list[BaseRoute]:
     path itself (a :class:`ConfigError` says so)."""
     if not stream_hubs(api):
         return []
-    for route in api.routes:
-        if getattr(route, "path", None) == ASYNCAPI_PATH:
+    for route in served_routes(api.routes):
+        if route.path == ASYNCAPI_PATH:
             problem = Problem(
                 "plugin-contract",
                 f"{api.module.name} {api.version} ({type(api).__module__}) declares {ASYNCAPI_PATH}, where the host "

@@ -14,12 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fastapi import APIRouter
 from starlette.datastructures import URL, URLPath
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route, WebSocketRoute, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
+
+from trading_core import is_included_router, served_routes
 
 from .._asgi import ROLLOUT_KEY, SCOPE_KEY, ServedVersion, route_path
 from ._errors import HANDLERS_KEY, HostHandlers
@@ -44,16 +47,59 @@ def prefixed(routes: Sequence[BaseRoute], prefix: str) -> list[BaseRoute]:
     """
     views: list[BaseRoute] = []
     for route in routes:
+        if is_included_router(route):
+            views.append(Included(route, prefix))
+            continue
         if not isinstance(route, Route | WebSocketRoute):
+            where = getattr(route, "path", None)
             raise TypeError(
-                f"{route!r} under {prefix}: a module's routes must be HTTP or WebSocket routes "
-                "(APIRoute, APIWebSocketRoute), not mounts or hosts"
+                f"a {type(route).__name__}{f' at {where!r}' if where is not None else ''} under {prefix}: a module's "
+                "routes must be HTTP or WebSocket routes (APIRoute, APIWebSocketRoute, or those of an APIRouter "
+                "included with include_router), not mounts or hosts"
             )
         view = copy.copy(route)
         view.path = prefix + route.path
         view.path_regex, view.path_format, view.param_convertors = compile_path(view.path)
         views.append(view)
     return views
+
+
+class Included(BaseRoute):
+    """A router that a module version included with ``include_router``, under ``prefix``.
+
+    From FastAPI 0.137, ``include_router`` keeps the included router as one route that serves its
+    routes itself, with the prefix, dependencies and tags of every inclusion combined (before, it
+    copied the routes, which :func:`prefixed` views like any other). Re-including it under the
+    prefix with FastAPI's own ``include_router`` keeps all of that FastAPI's to apply.
+    """
+
+    __slots__ = ("_allowed", "_route")
+
+    def __init__(self, route: BaseRoute, prefix: str) -> None:
+        holder = APIRouter()
+        holder.routes.append(route)
+        outer = APIRouter()
+        outer.include_router(holder, prefix=prefix)
+        (self._route,) = outer.routes
+        # The methods of each path, for the 405's Allow header (see MethodNotAllowed).
+        self._allowed = [
+            (compile_path(served.path)[0], served.methods)
+            for served in served_routes(outer.routes)
+            if served.methods and served.path is not None
+        ]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        return self._route.matches(scope)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._route.handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        return self._route.url_path_for(name, **path_params)
+
+    def methods_for(self, path: str) -> set[str]:
+        """The HTTP methods its routes accept at ``path``."""
+        return {m for regex, methods in self._allowed if regex.match(path) for m in methods}
 
 
 @dataclass(frozen=True)
@@ -97,10 +143,13 @@ class MethodNotAllowed:
 
     __slots__ = ("allow",)
 
-    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+    def __init__(self, routes: Sequence[BaseRoute], path: str) -> None:
         methods: set[str] = set()
         for route in routes:
-            methods |= getattr(route, "methods", None) or set()
+            if isinstance(route, Included):
+                methods |= route.methods_for(path)
+            else:
+                methods |= getattr(route, "methods", None) or set()
         self.allow = ", ".join(sorted(methods))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -247,7 +296,7 @@ def _select(target: Target, scope: Scope, path: str) -> Scope:
             else:
                 partials.append(route)
     if partial is not None and partials is not None:
-        partial[ROUTE_KEY] = MethodNotAllowed(partials)
+        partial[ROUTE_KEY] = MethodNotAllowed(partials, path)
         partial[SCOPE_KEY] = target.mount
         partial[TARGET_KEY] = target
         return partial
