@@ -25,8 +25,9 @@ from starlette.websockets import WebSocketDisconnect
 from trading_core import is_included_router, served_routes
 
 from .._asgi import ROLLOUT_KEY, SCOPE_KEY, ServedVersion, route_path
-from ._errors import HANDLERS_KEY, HostHandlers
+from ._errors import HANDLERS_KEY, PROBLEM_MEDIA_TYPE, HostHandlers
 from ._limits import MessageLimit, TooLarge, counted
+from ._startup import StartupFailed
 
 ROUTE_KEY = "trading_api.route"
 TARGET_KEY = "trading_api.target"
@@ -137,6 +138,35 @@ class Chooser(Protocol):
     def announce(self, send: Send, chosen: str) -> Send: ...
 
 
+class Starter(Protocol):
+    """What the dispatcher needs from the runtime: whether the modules run, and a way to start them
+    for a request that came before any lifespan ran (see ``Runtime.start_without_lifespan``)."""
+
+    started: bool
+
+    async def start_without_lifespan(self) -> None: ...
+
+
+async def _start_modules(starter: Starter, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Start the modules for this request; answer it and return ``False`` if one cannot start."""
+    try:
+        await starter.start_without_lifespan()
+    except StartupFailed as failed:  # logged by the runtime; this request gets the reason
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1011, "reason": "the Trading API cannot start"})
+        else:
+            body = {
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": failed.problem.message,
+                "fix": failed.problem.fix,
+            }
+            await JSONResponse(body, status_code=503, media_type=PROBLEM_MEDIA_TYPE)(scope, receive, send)
+        return False
+    return True
+
+
 class MethodNotAllowed:
     """Stands in for the matched route when a path exists but not with the request's method: a
     405 whose ``Allow`` lists every method of the path (a router names only its first route's)."""
@@ -174,7 +204,9 @@ class VersionRoutes(BaseRoute):
         aliases: Mapping[str, Mapping[str, str]] | None = None,
         chooser: Chooser | None = None,
         max_body_size: int | None = None,
+        starter: Starter | None = None,
     ) -> None:
+        self._starter = starter
         self._max_body_size = max_body_size
         self._too_large = TooLarge(max_body_size) if max_body_size is not None else None
         self._handlers = HostHandlers()
@@ -225,6 +257,9 @@ class VersionRoutes(BaseRoute):
         return Match.FULL, child
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        starter = self._starter
+        if starter is not None and not starter.started and not await _start_modules(starter, scope, receive, send):
+            return
         # Costs no call: the handler tables are built once per app, the headers read in place.
         outer = scope.get(HANDLERS_KEY)
         if outer is not None:

@@ -183,7 +183,7 @@ class AppFactory:
             # before the dispatcher hands everything under /v1 to the module.
             return [
                 *docs,
-                wiring.dispatcher(targets),
+                wiring.dispatcher(targets, self.runtime),
                 *wiring.routes(),
                 NotServed("", wiring.served({"standalone": served})),
             ]
@@ -211,7 +211,7 @@ class AppFactory:
 
             docs += _docs_routes(base, f"{title} {global_version}", wiring.document(row.items(), document))
         return [
-            wiring.dispatcher(targets),
+            wiring.dispatcher(targets, self.runtime),
             *docs,
             *wiring.routes(),
             NotServed(plan.api_prefix, wiring.served({"global_versions": plan.rows})),

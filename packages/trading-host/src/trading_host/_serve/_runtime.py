@@ -44,6 +44,8 @@ class Runtime:
         self._users = 0
         self._stack: AsyncExitStack | None = None
         self._lock = asyncio.Lock()
+        self.started = False
+        """Whether the modules are running: a plain attribute, read by the dispatcher on every request."""
 
     @property
     def modules(self) -> Mapping[str, Module]:
@@ -99,28 +101,33 @@ class Runtime:
         results = await asyncio.gather(*(check(m) for m in modules))
         return {m.name: found for m, found in zip(modules, results, strict=True)}
 
+    async def _start(self) -> None:
+        """Enter every module's lifespan (under the lock, with no user yet)."""
+        stack = AsyncExitStack()
+        try:
+            # Modules are created in the order a plan lists them, which in standalone mode
+            # puts core last; sort so that core starts first and stops last either way.
+            for module in sorted(self._modules.values(), key=lambda m: m.name != "core"):
+                try:
+                    await stack.enter_async_context(module.lifespan())
+                except Exception as exc:
+                    failed = StartupFailed(module.name, startup_problem(module.name, exc))
+                    logger.error("%s", failed)
+                    logger.debug("module '%s' failed to start", module.name, exc_info=exc)
+                    raise failed from exc
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        self.started = True
+
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         """Start every module on first entry and stop them on last exit (core first in, last out).
         A module whose lifespan raises stops the start: :class:`StartupFailed`, logged once."""
         async with self._lock:
-            if self._users == 0:
-                stack = AsyncExitStack()
-                try:
-                    # Modules are created in the order a plan lists them, which in standalone mode
-                    # puts core last; sort so that core starts first and stops last either way.
-                    for module in sorted(self._modules.values(), key=lambda m: m.name != "core"):
-                        try:
-                            await stack.enter_async_context(module.lifespan())
-                        except Exception as exc:
-                            failed = StartupFailed(module.name, startup_problem(module.name, exc))
-                            logger.error("%s", failed)
-                            logger.debug("module '%s' failed to start", module.name, exc_info=exc)
-                            raise failed from exc
-                except BaseException:
-                    await stack.aclose()
-                    raise
-                self._stack = stack
+            if self._users == 0 and not self.started:
+                await self._start()
             self._users += 1
         try:
             yield
@@ -129,4 +136,24 @@ class Runtime:
                 self._users -= 1
                 if self._users == 0 and self._stack is not None:
                     stack, self._stack = self._stack, None
+                    self.started = False
                     await stack.aclose()
+
+    async def start_without_lifespan(self) -> None:
+        """Start the modules for a request that came before any lifespan ran: an app passed to
+        ``app.mount()``, whose lifespan Starlette never runs, or a server run with ``--lifespan off``.
+
+        Once, under the lock; the modules then run until the process ends, never stopped, which a
+        warning says, with the way to have them stopped cleanly. A module that cannot start raises
+        :class:`StartupFailed` for this request, and the next request tries again.
+        """
+        async with self._lock:
+            if self.started:
+                return
+            logger.warning(
+                "the Trading API modules are starting on the first request because the app's lifespan did not run "
+                "(app.mount() does not run a mounted app's lifespan, nor does a server run with --lifespan off): "
+                "they will not be stopped cleanly at shutdown; use trading_host.embed(app, prefix=...) instead of "
+                "app.mount(), so that your app's lifespan starts and stops them"
+            )
+            await self._start()

@@ -26,7 +26,7 @@ from .._plan._matrix import Plan
 from .._problems import ConfigError, Problem
 from .._wrappers._deprecation import DeprecatedVersion
 from .._wrappers._rollout import Rollout
-from ._dispatch import Target, VersionRoutes
+from ._dispatch import Starter, Target, VersionRoutes
 from ._errors import guard_version_handlers
 
 if TYPE_CHECKING:  # importing prometheus-client is left to the apps that turn metrics on
@@ -119,12 +119,13 @@ class PlanWiring:
 
         return document
 
-    def dispatcher(self, targets: Mapping[str, Target]) -> VersionRoutes:
-        """The dispatcher of ``targets``, with the rollout alias if one is configured."""
+    def dispatcher(self, targets: Mapping[str, Target], starter: Starter | None = None) -> VersionRoutes:
+        """The dispatcher of ``targets``, with the rollout alias if one is configured; ``starter``
+        starts the modules on the first request if no lifespan has."""
         plan, config = self.plan, self.plan.rollout
         limit = plan.server.max_body_size
         if config is None:
-            return VersionRoutes(targets, max_body_size=limit)
+            return VersionRoutes(targets, max_body_size=limit, starter=starter)
         fallback = config.fallback or max(config.weights, key=lambda g: config.weights[g])
         observe = self.metrics.rollout_observer(config.alias) if self.metrics is not None else None
         rollout = Rollout(config.alias, CallerKey.parse(config.key), config.weights, fallback, observe)
@@ -135,7 +136,7 @@ class PlanWiring:
             }
             for m in modules
         }
-        return VersionRoutes(targets, aliases=aliases, chooser=rollout, max_body_size=limit)
+        return VersionRoutes(targets, aliases=aliases, chooser=rollout, max_body_size=limit, starter=starter)
 
     def routes(self) -> list[BaseRoute]:
         """``/metrics`` and the modules' documents at ``/docs/{module}/{name}``."""
