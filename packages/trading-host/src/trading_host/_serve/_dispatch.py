@@ -345,6 +345,30 @@ def _select(target: Target, scope: Scope, path: str) -> Scope:
     return child
 
 
+class Rooted(BaseRoute):
+    """``route``, an app-level route of the platform (the module documents), served below ``root``
+    in a user's app: the request reaches it with ``root`` added to its root path, as a mount would
+    hand it on, so it answers and writes its links as it does at the top of an app of its own."""
+
+    def __init__(self, route: BaseRoute, root: str) -> None:
+        self._route = route
+        self._root = root
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = route_path(scope)
+        if not path.startswith(self._root + "/"):
+            return Match.NONE, {}
+        root_path = scope.get("root_path", "") + self._root
+        match, child = self._route.matches({**scope, "root_path": root_path})
+        return (match, {**child, "root_path": root_path}) if match is not Match.NONE else (match, child)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._route.handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+
 class NotServed(BaseRoute):
     """Answers every other request under the API prefix with a 404 that lists what is served."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,14 +21,17 @@ from .._plan._config import load_config
 from .._plan._discovery import Installed, discover
 from .._plan._matrix import CORE, Plan, resolve
 from .._problems import ConfigError, Problem
+from ._collisions import Space, collisions
 from ._dispatch import NotServed, Target, prefixed, run_route
 from ._errors import answers_server_errors, server_error
 from ._runtime import Runtime
-from ._startup import report_startup_failures
+from ._startup import StartupFailed, report_startup_failures
 from ._wiring import PlanWiring
 
 if TYPE_CHECKING:
     from .._wrappers._metrics import Metrics
+
+logger = logging.getLogger("trading_host")
 
 
 def _views(api: ModuleApi, prefix: str) -> list[BaseRoute]:
@@ -153,14 +157,22 @@ class AppFactory:
         assert resolved.api is not None, "resolve the plan with load=True"
         return self.runtime.api(resolved.api, plan.module_settings.get(resolved.module, {}))
 
-    def routes(self, plan: Plan, *, title: str = "Trading API") -> list[BaseRoute]:
+    def routes(
+        self, plan: Plan, *, title: str = "Trading API", root: str = "", metrics_path: str | None = None
+    ) -> list[BaseRoute]:
         """The routes that serve ``plan``: one dispatcher, the docs, ``/metrics``, the modules'
-        documents, and the not-served 404."""
+        documents, and the not-served 404. ``root`` is where the metrics and the module documents
+        go (``{root}/metrics``, ``{root}/docs/...``), unless ``metrics_path`` names the metrics' path."""
+        return self._wiring(plan, title=title, root=root, metrics_path=metrics_path)[0]
+
+    def _wiring(
+        self, plan: Plan, *, title: str, root: str = "", metrics_path: str | None = None
+    ) -> tuple[list[BaseRoute], PlanWiring]:
         plan.raise_for_problems()
         apis = {key: self.module_api(plan, key) for key in plan.versions}
-        self.runtime.publish(plan.mounted())
         self.runtime.platform.clock = plan.clock
-        wiring = PlanWiring(plan, self.metrics(plan))
+        wiring = PlanWiring(plan, self.metrics(plan), root=root, metrics_path=metrics_path)
+        self.runtime.publish(wiring.mounted())
 
         targets: dict[str, Target] = {}
         docs: list[BaseRoute] = []
@@ -186,7 +198,7 @@ class AppFactory:
                 wiring.dispatcher(targets, self.runtime),
                 *wiring.routes(),
                 NotServed("", wiring.served({"standalone": served})),
-            ]
+            ], wiring
 
         for global_version, row in plan.rows.items():
             base = f"{plan.api_prefix}/{global_version}"
@@ -215,7 +227,7 @@ class AppFactory:
             *docs,
             *wiring.routes(),
             NotServed(plan.api_prefix, wiring.served({"global_versions": plan.rows})),
-        ]
+        ], wiring
 
 
 def embed(
@@ -227,17 +239,27 @@ def embed(
     global_version: str | Sequence[str] | None = None,
     module_versions: Mapping[str, str] | None = None,
     title: str = "Trading API",
+    metrics_path: str | None = None,
 ) -> Plan:
     """Serve the composed API inside your own FastAPI app at ``{prefix}/{global}/{module}/...``.
 
     The routes are added to ``app``'s own router (no mount, so no doubled prefix and no extra
-    hop), and the modules' lifespans are run inside ``app``'s lifespan. The host's answers to
-    errors apply to its own routes only, rendered by ``app``'s handlers; an unhandled error gets
-    the host's 500 problem body unless ``app`` answers those itself. Returns the plan served.
+    hop), and the modules' lifespans are run inside ``app``'s lifespan. Everything the platform
+    serves is under ``prefix``: the docs (``{prefix}/v1/docs``), the module documents
+    (``{prefix}/docs/{module}/...``) and the metrics (``{prefix}/metrics``, or ``metrics_path``).
+    A route of ``app`` on one of those paths is a :class:`ConfigError`, here for the routes
+    ``app`` has and at start-up for those added later. The host's answers to errors apply to its
+    own routes only, rendered by ``app``'s handlers; an unhandled error gets the host's 500 problem
+    body unless ``app`` answers those itself. Returns the plan served.
     """
     factory = factory or AppFactory()
     plan = factory.plan(enabled_module_names, global_version, module_versions, api_prefix=prefix)
-    app.router.routes.extend(factory.routes(plan, title=title))
+    routes, wiring = factory._wiring(plan, title=title, root=plan.api_prefix, metrics_path=metrics_path)
+    spaces = _spaces(plan, wiring)
+    problems = collisions(app.router.routes, routes, spaces)
+    if problems:
+        raise ConfigError(problems)
+    app.router.routes.extend(routes)
     if not answers_server_errors(app.exception_handlers):
         app.add_exception_handler(Exception, server_error)
     report_startup_failures(app.router)
@@ -246,8 +268,29 @@ def embed(
 
     @asynccontextmanager
     async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
+        # Routes added after embed() are known only now.
+        found = collisions(app.router.routes, routes, spaces)
+        if found:
+            failed = StartupFailed("embed", found[0])
+            logger.error("%s", ConfigError(found))
+            raise failed
         async with runtime.lifespan(), inner(asgi_app) as state:
             yield state
 
     app.router.lifespan_context = lifespan
     return plan
+
+
+def _spaces(plan: Plan, wiring: PlanWiring) -> list[Space]:
+    """The paths the embedded platform serves, the most specific first."""
+    spaces = []
+    if wiring.metrics is not None:
+        spaces.append(Space(wiring.metrics_path, "metrics"))
+    spaces += [Space(f"{wiring.documents_path}/{m}", f"documents of module {m}") for m in plan.docs_folders()]
+    if plan.api_prefix:
+        spaces.append(Space(plan.api_prefix, "API prefix"))
+    else:
+        served = list(plan.rows) if plan.standalone is None else [f"/{plan.standalone[1]}", f"/{CORE}"]
+        alias = [plan.rollout.alias] if plan.rollout is not None else []
+        spaces += [Space(f"/{name.lstrip('/')}", f"API version {name.lstrip('/')}") for name in served + alias]
+    return spaces

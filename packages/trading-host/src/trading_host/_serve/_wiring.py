@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
-from trading_core import ModuleApi
+from trading_core import Lifecycle, ModuleApi, MountedVersion
 
 from .._asgi import ServedVersion
 from .._caller import CallerKey
-from .._documents._guides import ModuleDocuments
+from .._documents._guides import DOCS_PATH, ModuleDocuments, parse_document_url
 from .._documents._openapi import mark_deprecated, module_openapi
 from .._plan._clock import Clock
 from .._plan._matrix import Plan
 from .._problems import ConfigError, Problem
 from .._wrappers._deprecation import DeprecatedVersion
 from .._wrappers._rollout import Rollout
-from ._dispatch import Starter, Target, VersionRoutes
+from ._dispatch import Rooted, Starter, Target, VersionRoutes
 from ._errors import guard_version_handlers
 
 if TYPE_CHECKING:  # importing prometheus-client is left to the apps that turn metrics on
@@ -40,9 +41,14 @@ Key = tuple[str, str]
 class PlanWiring:
     """The per-plan wiring of an app: built by :meth:`AppFactory.routes`."""
 
-    def __init__(self, plan: Plan, metrics: Metrics | None) -> None:
+    def __init__(self, plan: Plan, metrics: Metrics | None, *, root: str = "", metrics_path: str | None = None) -> None:
         self.plan = plan
         self.metrics = metrics
+        self.root = root
+        """Where the platform's own pages live in the app: ``""`` in an app of its own, the prefix
+        in a user's app (:func:`embed`), so that the module documents are at ``{root}/docs/...``."""
+        self.metrics_path = metrics_path or root + plan.metrics.path
+        self.documents_path = root + DOCS_PATH
         self._documents: dict[tuple[Key, bool], dict[str, Any]] = {}
         clock = plan.clock
         if isinstance(clock, Clock) and clock.shifted and clock.start is not None:
@@ -77,13 +83,31 @@ class PlanWiring:
                 f"fix the add_middleware() calls in {type(api).__qualname__}",
             )
             raise ConfigError([problem]) from exc
-        lifecycle = self.plan.lifecycles.get((mount.module, mount.version))
+        lifecycle = self.lifecycle((mount.module, mount.version))
         if lifecycle is not None:
             successor = self.successor_url(mount.module, lifecycle.successor)
             app = DeprecatedVersion(app, mount, lifecycle, self.plan.clock, successor)
         if self.metrics is not None:
             app = self.metrics.instrument(app, mount, lifecycle)
         return app
+
+    def guide_url(self, url: str) -> str:
+        """The URL of a migration guide as served here: a module document moves with :attr:`root`."""
+        return self.root + url if self.root and parse_document_url(url) is not None else url
+
+    def lifecycle(self, key: Key) -> Lifecycle | None:
+        """The lifecycle of a module version, its migration guide's URL as served here."""
+        lifecycle = self.plan.lifecycles.get(key)
+        if lifecycle is None or not self.root:
+            return lifecycle
+        return replace(lifecycle, migration_guide=self.guide_url(lifecycle.migration_guide))
+
+    def mounted(self) -> list[MountedVersion]:
+        """What the plan serves, as the core module lists it (guides' URLs as served here)."""
+        return [
+            m if m.lifecycle is None else replace(m, lifecycle=self.lifecycle((m.module, m.version)))
+            for m in self.plan.mounted()
+        ]
 
     def deprecated(self, keys: Iterable[Key]) -> frozenset[Key]:
         """Which of these module versions are past their deprecation date now."""
@@ -139,13 +163,14 @@ class PlanWiring:
         return VersionRoutes(targets, aliases=aliases, chooser=rollout, max_body_size=limit, starter=starter)
 
     def routes(self) -> list[BaseRoute]:
-        """``/metrics`` and the modules' documents at ``/docs/{module}/{name}``."""
+        """``/metrics`` and the modules' documents at ``/docs/{module}/{name}`` (below :attr:`root`)."""
         routes: list[BaseRoute] = []
         if self.metrics is not None:
-            routes.append(self.metrics.route())
+            routes.append(self.metrics.route(self.metrics_path))
         folders = self.plan.docs_folders()
         if folders:
-            routes.append(ModuleDocuments(folders))
+            documents = ModuleDocuments(folders)
+            routes.append(Rooted(documents, self.root) if self.root else documents)
         return routes
 
     def served(self, served: dict[str, Any]) -> dict[str, Any]:

@@ -85,8 +85,9 @@ class Metrics:
         app: ASGIApp = make_asgi_app(registry)
         return app
 
-    def route(self) -> BaseRoute:
-        return MetricsRoute(self.config.path, self.exposition())
+    def route(self, path: str | None = None) -> BaseRoute:
+        """The route serving the metrics at ``path`` (by default the configured ``[metrics] path``)."""
+        return MetricsRoute(path or self.config.path, self.exposition())
 
 
 class _Instrumented:
