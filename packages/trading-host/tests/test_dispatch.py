@@ -197,7 +197,7 @@ def test_not_served_answers_404_listing_what_is_served() -> None:
 
     assert response.status_code == 404
     assert response.json() == {
-        "detail": "no API version is served at /api/v9/broker/orders",
+        "detail": "no global version v9 is served at /api; served: v1",
         "served": {"global_versions": {"v1": {"core": "v1"}}},
     }
 

@@ -127,9 +127,15 @@ def test_not_served_global_version_gets_a_404_listing_the_served_ones(installed:
 
     served = {"global_versions": {"v1": {"core": "v1", "alpha": "v1"}, "v2": {"core": "v1", "alpha": "v2"}}}
     assert unknown_global.status_code == 404
-    assert unknown_global.json() == {"detail": "no API version is served at /api/v9/alpha/items", "served": served}
+    assert unknown_global.json() == {
+        "detail": "no global version v9 is served at /api; served: v1, v2",
+        "served": served,
+    }
     assert disabled_module.status_code == 404
-    assert disabled_module.json()["served"] == served
+    assert disabled_module.json() == {
+        "detail": "no module beta in global version v1; v1 serves: core, alpha",
+        "served": served,
+    }
     assert unknown_route.status_code == 404
     assert unknown_route.json() == {"detail": "Not Found"}  # the module's own 404
     assert outside.status_code == 404
@@ -284,7 +290,7 @@ def test_standalone_serves_one_module_at_its_version(installed: Installed) -> No
     assert "/v2/openapi.json" in docs.text
     assert not_served.status_code == 404
     assert not_served.json() == {
-        "detail": "no API version is served at /v1/items",
+        "detail": "no API version is served at /v1/items; this deployment serves alpha v2, core v1",
         "served": {"standalone": {"alpha": "v2", "core": "v1"}},
     }
     assert monolith_path.status_code == 404

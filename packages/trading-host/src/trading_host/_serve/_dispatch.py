@@ -138,6 +138,12 @@ class Chooser(Protocol):
     def announce(self, send: Send, chosen: str) -> Send: ...
 
 
+class Index(Protocol):
+    """Answers a request with one global version's part of the landing page."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, global_version: str) -> None: ...
+
+
 class Starter(Protocol):
     """What the dispatcher needs from the runtime: whether the modules run, and a way to start them
     for a request that came before any lifespan ran (see ``Runtime.start_without_lifespan``)."""
@@ -370,25 +376,79 @@ class Rooted(BaseRoute):
 
 
 class NotServed(BaseRoute):
-    """Answers every other request under the API prefix with a 404 that lists what is served."""
+    """Answers every other request under the API prefix with a 404 that says what is missing and
+    lists what is served (``served``), or, for ``{prefix}/{global}`` of a served global version,
+    with that version's part of the landing page (``index``).
 
-    def __init__(self, prefix: str, served: Mapping[str, Any]) -> None:
+    With an empty prefix it answers every path, unless ``claim_all`` is off (an app the user
+    shares, :func:`embed`): then only paths under a served global version or alias.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        served: Mapping[str, Any],
+        *,
+        index: Index | None = None,
+        claim_all: bool = True,
+    ) -> None:
         self._prefix = prefix
         self._served = dict(served)
+        self._index = index
+        self._rows: Mapping[str, Mapping[str, str]] = self._served.get("global_versions", {})
+        self._aliases: Mapping[str, Any] = self._served.get("aliases", {})
+        self._claim_all = claim_all or bool(prefix)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] not in ("http", "websocket"):
             return Match.NONE, {}
         path = route_path(scope)
-        if not self._prefix or path == self._prefix or path.startswith(self._prefix + "/"):
+        if not self._prefix:
+            if self._claim_all or self._first(path) in self._rows or self._first(path) in self._aliases:
+                return Match.FULL, {}
+            return Match.NONE, {}
+        if path == self._prefix or path.startswith(self._prefix + "/"):
             return Match.FULL, {}
         return Match.NONE, {}
 
+    def _first(self, path: str) -> str:
+        return path[len(self._prefix) :].lstrip("/").partition("/")[0]
+
+    def explain(self, path: str) -> tuple[str, str | None]:
+        """What is missing at ``path``, and the global version whose index it names, if it does."""
+        segments = path[len(self._prefix) :].lstrip("/").split("/")
+        first = segments[0]
+        module = segments[1] if len(segments) > 1 else ""
+        if "standalone" in self._served:
+            serves = ", ".join(f"{m} {v}" for m, v in self._served["standalone"].items())
+            return f"no API version is served at {path}; this deployment serves {serves}", None
+        if first in self._rows:
+            row = self._rows[first]
+            if not module and len(segments) <= 2:
+                return "", first
+            if module not in row:
+                return f"no module {module} in global version {first}; {first} serves: {', '.join(row)}", None
+            return f"no route of {module} {row[module]} in global version {first} at {path}", None
+        if first in self._aliases:
+            return f"no module {module} in the global version the alias {first} chose for this caller", None
+        where = self._prefix or "/"
+        served = ", ".join([*self._rows, *self._aliases]) or "none"
+        if not first:
+            return f"no API version is served at {path}; served at {where}: {served}", None
+        return f"no global version {first} is served at {where}; served: {served}", None
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail, index = self.explain(route_path(scope))
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": "no API version is served at this path"})
+            reason = (detail or "no API version is served at this path").encode()[:123].decode("utf-8", "ignore")
+            await send({"type": "websocket.close", "code": 1008, "reason": reason})
             return
-        body = {"detail": f"no API version is served at {route_path(scope)}", "served": self._served}
+        if index is not None:
+            if self._index is not None:
+                await self._index(scope, receive, send, index)
+                return
+            detail = f"no API version is served at {route_path(scope)}"
+        body = {"detail": detail, "served": self._served}
         await JSONResponse(body, status_code=404)(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from trading_core import ModuleApi
 
@@ -24,6 +25,7 @@ from .._problems import ConfigError, Problem
 from ._collisions import Space, collisions
 from ._dispatch import NotServed, Target, prefixed, run_route
 from ._errors import answers_server_errors, server_error
+from ._landing import Landing, LandingRoute
 from ._runtime import Runtime
 from ._startup import StartupFailed, report_startup_failures
 from ._wiring import PlanWiring
@@ -166,7 +168,7 @@ class AppFactory:
         return self._wiring(plan, title=title, root=root, metrics_path=metrics_path)[0]
 
     def _wiring(
-        self, plan: Plan, *, title: str, root: str = "", metrics_path: str | None = None
+        self, plan: Plan, *, title: str, root: str = "", metrics_path: str | None = None, embedded: bool = False
     ) -> tuple[list[BaseRoute], PlanWiring]:
         plan.raise_for_problems()
         apis = {key: self.module_api(plan, key) for key in plan.versions}
@@ -222,11 +224,28 @@ class AppFactory:
                 return merge_openapi(parts, title=title, version=global_version, description=description)
 
             docs += _docs_routes(base, f"{title} {global_version}", wiring.document(row.items(), document))
+        landing = Landing(plan, wiring, self.runtime, title)
+
+        async def index(scope: Scope, receive: Receive, send: Send, global_version: str) -> None:
+            await landing.answer(scope, receive, send, global_version)
+
+        # The landing page: at the top of an app of its own, at the prefix in a user's app (whose
+        # own "/" stays the user's), and at the API prefix and {root}/docs either way.
+        root, api_prefix = wiring.root, plan.api_prefix
+        entries = {"/", api_prefix, api_prefix + "/"} if not embedded else ({root, root + "/"} if root else set())
+        if root or not embedded:
+            entries |= {wiring.documents_path, wiring.documents_path + "/"}
         return [
             wiring.dispatcher(targets, self.runtime),
             *docs,
             *wiring.routes(),
-            NotServed(plan.api_prefix, wiring.served({"global_versions": plan.rows})),
+            *([LandingRoute(sorted(p for p in entries if p), landing)] if entries else []),
+            NotServed(
+                plan.api_prefix,
+                wiring.served({"global_versions": plan.rows}),
+                index=index,
+                claim_all=not embedded,
+            ),
         ], wiring
 
 
@@ -254,7 +273,7 @@ def embed(
     """
     factory = factory or AppFactory()
     plan = factory.plan(enabled_module_names, global_version, module_versions, api_prefix=prefix)
-    routes, wiring = factory._wiring(plan, title=title, root=plan.api_prefix, metrics_path=metrics_path)
+    routes, wiring = factory._wiring(plan, title=title, root=plan.api_prefix, metrics_path=metrics_path, embedded=True)
     spaces = _spaces(plan, wiring)
     problems = collisions(app.router.routes, routes, spaces)
     if problems:
