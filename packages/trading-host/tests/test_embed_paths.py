@@ -133,3 +133,18 @@ def test_user_routes_elsewhere_are_fine(factory: AppFactory) -> None:
     with TestClient(app) as client:
         assert client.get("/tradingdesk").json() == {"desk": "mine"}
         assert client.get("/docs").status_code == 200
+
+
+def test_at_an_empty_prefix_the_users_later_routes_are_not_swallowed(factory: AppFactory) -> None:
+    app = FastAPI()
+    embed(app, prefix="", factory=factory)
+
+    @app.get("/hello")
+    async def hello() -> dict[str, str]:
+        return {"hello": "mine"}
+
+    with TestClient(app) as client:
+        assert client.get("/hello").json() == {"hello": "mine"}  # the catch-all 404 used to answer it
+        assert client.get("/v1/gizmo/version").status_code == 200
+        assert "served" in client.get("/v7/gizmo").json()
+        assert client.get("/").status_code == 404  # the user's root: no landing page there

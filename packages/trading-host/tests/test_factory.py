@@ -128,12 +128,12 @@ def test_not_served_global_version_gets_a_404_listing_the_served_ones(installed:
     served = {"global_versions": {"v1": {"core": "v1", "alpha": "v1"}, "v2": {"core": "v1", "alpha": "v2"}}}
     assert unknown_global.status_code == 404
     assert unknown_global.json() == {
-        "detail": "no global version v9 is served at /api; served: v1, v2",
+        "detail": "no global version v9 is served at /api/v9/alpha/items; served: v1, v2",
         "served": served,
     }
     assert disabled_module.status_code == 404
     assert disabled_module.json() == {
-        "detail": "no module beta in global version v1; v1 serves: core, alpha",
+        "detail": "no module beta in global version v1 at /api/v1/beta/items; v1 serves: core, alpha",
         "served": served,
     }
     assert unknown_route.status_code == 404

@@ -111,11 +111,11 @@ def test_404s_say_what_is_missing_and_keep_listing_what_is_served(factory: AppFa
         version = client.get("/api/v9")
     assert module.status_code == 404
     assert module.json() == {
-        "detail": "no module gamma in global version v1; v1 serves: core, alpha, beta",
+        "detail": "no module gamma in global version v1 at /api/v1/gamma/items; v1 serves: core, alpha, beta",
         "served": served,
     }
     assert version.status_code == 404
-    assert version.json() == {"detail": "no global version v9 is served at /api; served: v1, v2", "served": served}
+    assert version.json() == {"detail": "no global version v9 is served at /api/v9; served: v1, v2", "served": served}
 
 
 def test_embedded_the_landing_page_is_at_the_prefix_and_the_users_root_stays_theirs(installed: Installed) -> None:

@@ -10,6 +10,7 @@ routes cost in a hand-written app.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,6 +31,7 @@ from ._limits import MessageLimit, TooLarge, counted
 from ._startup import StartupFailed
 
 ROUTE_KEY = "trading_api.route"
+_LOOKS_VERSIONED = re.compile(r"^v[0-9]+$")
 TARGET_KEY = "trading_api.target"
 REDIRECT_KEY = "trading_api.redirect"
 
@@ -381,7 +383,8 @@ class NotServed(BaseRoute):
     with that version's part of the landing page (``index``).
 
     With an empty prefix it answers every path, unless ``claim_all`` is off (an app the user
-    shares, :func:`embed`): then only paths under a served global version or alias.
+    shares, :func:`embed`): then only paths under a served global version or alias, or under a
+    segment that looks like one (``/v3/...``), so that the user's own paths stay theirs.
     """
 
     def __init__(
@@ -404,7 +407,8 @@ class NotServed(BaseRoute):
             return Match.NONE, {}
         path = route_path(scope)
         if not self._prefix:
-            if self._claim_all or self._first(path) in self._rows or self._first(path) in self._aliases:
+            first = self._first(path)
+            if self._claim_all or first in self._rows or first in self._aliases or _LOOKS_VERSIONED.match(first):
                 return Match.FULL, {}
             return Match.NONE, {}
         if path == self._prefix or path.startswith(self._prefix + "/"):
@@ -427,15 +431,14 @@ class NotServed(BaseRoute):
             if not module and len(segments) <= 2:
                 return "", first
             if module not in row:
-                return f"no module {module} in global version {first}; {first} serves: {', '.join(row)}", None
+                return f"no module {module} in global version {first} at {path}; {first} serves: {', '.join(row)}", None
             return f"no route of {module} {row[module]} in global version {first} at {path}", None
         if first in self._aliases:
-            return f"no module {module} in the global version the alias {first} chose for this caller", None
-        where = self._prefix or "/"
+            return f"no module {module} at {path} in the global version the alias {first} chose for this caller", None
         served = ", ".join([*self._rows, *self._aliases]) or "none"
         if not first:
-            return f"no API version is served at {path}; served at {where}: {served}", None
-        return f"no global version {first} is served at {where}; served: {served}", None
+            return f"no API version is served at {path}; served: {served}", None
+        return f"no global version {first} is served at {path}; served: {served}", None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail, index = self.explain(route_path(scope))
