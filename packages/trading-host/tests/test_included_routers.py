@@ -83,4 +83,4 @@ def test_an_included_router_is_served_with_its_prefix_and_dependencies() -> None
             assert websocket.receive_json() == {"live": True}
         paths = client.get("/api/v1/openapi.json").json()["paths"]
         assert set(paths) >= {"/api/v1/split/desk/orders/{order_id}", "/api/v1/split/ping"}
-        assert client.app.url_path_for("v1:split:get_order", order_id=3) == "/api/v1/split/desk/orders/3"
+        assert app.url_path_for("v1:split:get_order", order_id=3) == "/api/v1/split/desk/orders/3"
