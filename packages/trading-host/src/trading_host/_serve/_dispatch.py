@@ -31,9 +31,10 @@ from ._limits import MessageLimit, TooLarge, counted
 from ._startup import StartupFailed
 
 ROUTE_KEY = "trading_api.route"
-_LOOKS_VERSIONED = re.compile(r"^v[0-9]+$")
 TARGET_KEY = "trading_api.target"
 REDIRECT_KEY = "trading_api.redirect"
+# A path segment that looks like a global version (see NotServed).
+_LOOKS_VERSIONED = re.compile(r"^v[0-9]+$")
 
 
 def _segments(prefix: str) -> int:
@@ -75,8 +76,6 @@ class Included(BaseRoute):
     copied the routes, which :func:`prefixed` views like any other). Re-including it under the
     prefix with FastAPI's own ``include_router`` keeps all of that FastAPI's to apply.
     """
-
-    __slots__ = ("_allowed", "_route")
 
     def __init__(self, route: BaseRoute, prefix: str) -> None:
         holder = APIRouter()
