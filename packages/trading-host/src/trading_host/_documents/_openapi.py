@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,17 +30,81 @@ def module_openapi(api: ModuleApi, *, title: str | None = None) -> dict[str, Any
     )
 
 
-def mark_deprecated(document: dict[str, Any], lifecycle: Lifecycle) -> dict[str, Any]:
+def deprecation_notice(module: str, version: str, lifecycle: Lifecycle, successor_url: str | None = None) -> str:
+    """The lifecycle of a deprecated module version in words (Markdown), for the docs pages: the
+    dates, what happens at the sunset, the successor and a link to the migration guide."""
+    successor = f"{module} {lifecycle.successor}"
+    if successor_url is not None:
+        successor += f" (served at `{successor_url}`)"
+    return (
+        f"**Deprecated:** {module} {version} is deprecated since {lifecycle.deprecation.isoformat()} "
+        f"and is sunset on {lifecycle.sunset.isoformat()}; from then on every request gets 410 Gone. "
+        f"Migrate to {successor}: see the [migration guide]({lifecycle.migration_guide})."
+    )
+
+
+def mark_deprecated(
+    document: dict[str, Any],
+    lifecycle: Lifecycle,
+    *,
+    module: str | None = None,
+    version: str | None = None,
+    successor_url: str | None = None,
+) -> dict[str, Any]:
     """A copy of a module version's document with every operation ``deprecated: true`` and its
-    sunset date as ``x-sunset``, so spec tools and generated clients see the deprecation too."""
+    sunset date as ``x-sunset``, so spec tools and generated clients see the deprecation too; and,
+    for the people reading the docs pages, the lifecycle in words (:func:`deprecation_notice`) at
+    the top of each operation's description and of the module's tag's description, since Swagger
+    UI and ReDoc show a deprecated operation struck through and say nothing of why."""
     marked = copy.deepcopy(document)
+    module = module or next((t["name"] for t in marked.get("tags", [])), None) or marked["info"]["title"]
+    version = version or marked["info"]["version"]
+    notice = deprecation_notice(module, version, lifecycle, successor_url)
+    tags: set[str] = set()
     for item in marked.get("paths", {}).values():
         for method in METHODS:
             operation = item.get(method)
             if operation is not None:
                 operation["deprecated"] = True
                 operation["x-sunset"] = lifecycle.sunset.isoformat()
+                operation["description"] = _prepend(notice, operation.get("description"))
+                tags.update(operation.get("tags", ()))
+    described = marked.setdefault("tags", [])
+    for tag in described:
+        if tag.get("name") in tags:
+            tag["description"] = _prepend(notice, tag.get("description"))
+            tags.discard(tag["name"])
+    described.extend({"name": name, "description": notice} for name in sorted(tags))
+    if not described:
+        del marked["tags"]
     return marked
+
+
+def _prepend(notice: str, text: str | None) -> str:
+    return f"{notice}\n\n{text}" if text else notice
+
+
+_LOCAL_LINK = re.compile(r"\]\(/(?!/)")
+
+
+def under_root_path(document: dict[str, Any], root_path: str) -> dict[str, Any]:
+    """A copy of ``document`` for an app served under ``root_path`` (a mount, a proxy's prefix):
+    its ``servers`` say so, and the local links of the descriptions (``[guide](/docs/...)``), which
+    a docs page resolves against its own origin, get the root path in front."""
+    if not root_path:
+        return document
+
+    def walk(node: Any, key: str | None = None) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if key == "description" and isinstance(node, str):
+            return _LOCAL_LINK.sub(f"]({root_path}/", node)
+        return node
+
+    localized: dict[str, Any] = walk({k: v for k, v in document.items() if k in ("info", "paths", "tags")})
+    return {**document, **localized, "servers": [{"url": root_path}]}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ._openapi import under_root_path
+
 ASSETS = "_assets"
 """The folder below each docs base (``/api/v1/_assets/...``) that serves the UI files."""
 
@@ -66,11 +68,18 @@ def docs_routes(base: str, title: str, document: Callable[[], dict[str, Any]]) -
     openapi_path = f"{base}/openapi.json"
     assets_path = f"{base}/{ASSETS}"
 
+    # The document under each root path it was asked from (one, in practice), made again only
+    # when the document changes (a version crossing its deprecation date).
+    localized: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+
     async def openapi(request: Request) -> Response:
         root_path = request.scope.get("root_path", "")
         body = document()
         if root_path:
-            body = {**body, "servers": [{"url": root_path}]}
+            made = localized.get(root_path)
+            if made is None or made[0] is not body:
+                made = localized[root_path] = (body, under_root_path(body, root_path))
+            body = made[1]
         return JSONResponse(body)
 
     async def swagger(request: Request) -> Response:

@@ -122,7 +122,9 @@ class PlanWiring:
         if document is None:
             document = module_openapi(api)
             if marked:
-                document = mark_deprecated(document, self.plan.lifecycles[key])
+                lifecycle = self.plan.lifecycles[key]
+                successor = self.successor_url(key[0], lifecycle.successor)
+                document = mark_deprecated(document, lifecycle, module=key[0], version=key[1], successor_url=successor)
             self._documents[(key, marked)] = document
         return document
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..._models import OrderStatus, OrderType, Side
 from .._schemas import (
@@ -22,6 +22,17 @@ from .._schemas import (
 class PreOrder(PlaceOrderBody):
     """An order to place. Only ``symbol`` and ``quantity`` are required."""
 
+    # The docs pages' "Try it out" starts from the first example: it must be an order the broker
+    # places (the seed's own), not a generated {"symbol": "string"}.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"symbol": "AAPL", "quantity": 100, "order_type": "MARKET"},
+                {"symbol": "MSFT", "quantity": 10, "order_type": "LIMIT", "side": "SELL", "limit_price": 500},
+            ]
+        }
+    )
+
     symbol: Symbol
     quantity: Quantity
     order_type: OrderType = OrderType.MARKET
@@ -32,6 +43,8 @@ class PreOrder(PlaceOrderBody):
 
 class OrderModification(ModifyOrderBody):
     """New values for a working order; fields left out keep their value."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 50}, {"limit_price": 480}]})
 
     quantity: Quantity | None = None
     limit_price: Price | None = None

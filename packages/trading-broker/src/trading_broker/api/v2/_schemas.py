@@ -22,7 +22,16 @@ from .._schemas import (
 class PreOrderV2(PlaceOrderBody):
     """An order to place. Unknown fields are refused, so a typo is not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The docs pages' "Try it out" starts from the first example: an order the broker places.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"symbol": "AAPL", "quantity": 100, "order_type": "MARKET", "side": "BUY"},
+                {"symbol": "MSFT", "quantity": 10, "order_type": "LIMIT", "side": "SELL", "limit_price": 500},
+            ]
+        },
+    )
 
     symbol: Symbol = Field(description="A symbol the broker trades")
     quantity: StrictQuantity = Field(
@@ -45,7 +54,7 @@ class PreOrderV2(PlaceOrderBody):
 class OrderModificationV2(ModifyOrderBody):
     """New values for a working order; fields left out keep their value. At least one field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"quantity": 50}, {"limit_price": 480}]})
 
     quantity: StrictQuantity | None = None
     limit_price: StrictPrice | None = None
