@@ -196,7 +196,8 @@ TRY_IT_OUT = r"""
   const body = block.querySelector(".live-responses-table tbody .response-col_description pre")?.textContent;
   const description = block.querySelector(".opblock-description-wrapper");
   return JSON.stringify({
-    example, status, body, description: description?.innerText, guide: description?.querySelector("a")?.getAttribute("href")
+    example, status, body, description: description?.innerText,
+    guide: description?.querySelector("a")?.getAttribute("href")
   });
 })()
 """
@@ -238,14 +239,27 @@ def run_in_page(url: str, script: str, tmp_path: Path) -> dict[str, Any]:
         targets = httpx.get(f"http://127.0.0.1:{port}/json/list", trust_env=False).json()
         page = next(t for t in targets if t["type"] == "page")
         with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=30) as devtools:
-            params = {"expression": script, "awaitPromise": True, "returnByValue": True}
-            devtools.send(json.dumps({"id": 1, "method": "Runtime.evaluate", "params": params}))
-            while (reply := json.loads(devtools.recv(timeout=60))).get("id") != 1:
-                pass
+            calls = iter(range(1, 1_000))
+
+            def evaluate(expression: str) -> dict[str, Any]:
+                call = next(calls)
+                params = {"expression": expression, "awaitPromise": True, "returnByValue": True}
+                devtools.send(json.dumps({"id": call, "method": "Runtime.evaluate", "params": params}))
+                while (reply := json.loads(devtools.recv(timeout=60))).get("id") != call:
+                    pass
+                assert "result" in reply, reply  # a protocol error
+                return dict(reply["result"])
+
+            # The page may still be about:blank, or loading: a script run then would be lost.
+            loaded = f"location.href === {json.dumps(url)} && document.readyState === 'complete'"
+            for _ in range(600):
+                if evaluate(loaded)["result"].get("value") is True:
+                    break
+                time.sleep(0.05)
+            result = evaluate(script)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    result = reply["result"]
     assert "exceptionDetails" not in result, result["exceptionDetails"]
     shown: dict[str, Any] = json.loads(result["result"]["value"])
     return shown
