@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Query
+from fastapi.openapi.models import Example
 from pydantic import BaseModel, TypeAdapter
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -49,6 +50,14 @@ LIMITED: dict[int | str, dict[str, Any]] = {
     429: {"model": UdfError, "description": "The client has its most requests computed or waiting"},
     503: {"model": UdfError, "description": "Busy: every compute thread is taken and the queue is full"},
 }
+
+
+def example(value: str | int) -> dict[str, Example]:
+    """A parameter's example as the docs pages fill it in when "Try it out" is clicked: Swagger UI
+    takes a parameter's ``examples``, not its schema's."""
+    return {"example": Example(value=value)}
+
+
 _MARKS = TypeAdapter(list[MarkOut])
 _TIMESCALE_MARKS = TypeAdapter(list[TimescaleMarkOut])
 
@@ -118,7 +127,9 @@ class DatafeedApi(ModuleApi):
             summary="Resolve a symbol",
             responses={**UNKNOWN_SYMBOL, **INVALID},
         )
-        async def symbols(symbol: Annotated[str, Query(description="TICKER or EXCHANGE:TICKER")]) -> SymbolInfoOut:
+        async def symbols(
+            symbol: Annotated[str, Query(description="TICKER or EXCHANGE:TICKER", openapi_examples=example("AAPL"))],
+        ) -> SymbolInfoOut:
             """A symbol's description, by ticker or full name."""
             return SymbolInfoOut.from_symbol(service.symbol(symbol))
 
@@ -163,14 +174,24 @@ class DatafeedApi(ModuleApi):
         )
         async def history(
             request: Request,
-            symbol: str,
-            resolution: Annotated[str, Query(description="1, 5, 15, 30, 60, 240, 1D, 1W or 1M", **NAMED)],
-            to: Annotated[Seconds, Query(description="End of the range, exclusive (Unix seconds)")],
+            symbol: Annotated[str, Query(openapi_examples=example("AAPL"))],
+            resolution: Annotated[
+                str, Query(description="1, 5, 15, 30, 60, 240, 1D, 1W or 1M", openapi_examples=example("1D"), **NAMED)
+            ],
+            to: Annotated[
+                Seconds,
+                Query(description="End of the range, exclusive (Unix seconds)", openapi_examples=example(1767225600)),
+            ],
             from_: Annotated[
                 Seconds | None, Query(alias="from", description="Start of the range, inclusive (Unix seconds)")
             ] = None,
             countback: Annotated[
-                int | None, Query(ge=1, description="Bars wanted before `to`; when given, `from` is ignored")
+                int | None,
+                Query(
+                    ge=1,
+                    description="Bars wanted before `to`; when given, `from` is ignored",
+                    openapi_examples=example(30),
+                ),
             ] = None,
         ) -> Response:
             """Bars stamped in ``[from, to)``, or the ``countback`` bars before ``to``. Daily and longer
@@ -198,7 +219,15 @@ class DatafeedApi(ModuleApi):
         )
         async def quotes(
             request: Request,
-            symbols: Annotated[str, Query(description="Comma-separated names", min_length=1, pattern=r"[^,\s]")],
+            symbols: Annotated[
+                str,
+                Query(
+                    description="Comma-separated names",
+                    min_length=1,
+                    pattern=r"[^,\s]",
+                    openapi_examples=example("AAPL,MSFT"),
+                ),
+            ],
         ) -> Response:
             """A quote per requested symbol; an unknown one gets an error entry and the others still answer."""
             names = [n.strip() for n in symbols.split(",") if n.strip()]
