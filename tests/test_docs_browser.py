@@ -263,3 +263,36 @@ def run_in_page(url: str, script: str, tmp_path: Path) -> dict[str, Any]:
     assert "exceptionDetails" not in result, result["exceptionDetails"]
     shown: dict[str, Any] = json.loads(result["result"]["value"])
     return shown
+
+
+READ_GUIDE = r"""
+(async () => JSON.stringify({
+  title: document.title,
+  headings: [...document.querySelectorAll("h1, h2")].map(h => h.textContent),
+  tables: document.querySelectorAll("table").length,
+  code: document.querySelectorAll("pre code").length,
+  // The page's one stylesheet is inline, allowed by its hash in the content security policy.
+  width: getComputedStyle(document.body).maxWidth,
+  back: document.querySelector("nav a")?.getAttribute("href"),
+  links: [...document.querySelectorAll("main a")].map(a => a.getAttribute("href")),
+}))()
+"""
+
+
+def test_a_browser_reads_the_migration_guide_as_a_page(server: Server, tmp_path: Path) -> None:
+    url = f"{server.base_url}/docs/broker/migration-v1-to-v2"
+    shown = run_in_page(url, READ_GUIDE, tmp_path)
+    page = open_page(url, tmp_path)
+    markdown = server.get("/docs/broker/migration-v1-to-v2", headers={"Accept": "text/markdown"})
+
+    assert shown["title"] == "broker: Migrating from broker API v1 to v2"
+    assert shown["headings"][0] == "Migrating from broker API v1 to v2"
+    assert "1. Get an API key" in shown["headings"]
+    assert shown["tables"] >= 1
+    assert shown["code"] >= 1
+    assert shown["width"] == "800px"  # 50rem: the stylesheet applied, not blocked
+    assert shown["back"] == "/docs/broker/"
+    assert all(r.startswith(server.base_url + "/") for r in page.requests), page.requests
+    # A client that asks for Markdown still gets Markdown.
+    assert markdown.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert markdown.text.startswith("# Migrating from broker API v1 to v2\n")

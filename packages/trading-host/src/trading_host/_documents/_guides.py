@@ -3,7 +3,8 @@
 Each module ships its documents inside its own package (``Module.docs_folder()``, by default the
 package's ``docs`` folder), so they are in its wheel and match the release installed. The host
 serves the folder of every served module; ``/docs/broker/migration-v1-to-v2`` is the file
-``migration-v1-to-v2.md`` of broker's folder.
+``migration-v1-to-v2.md`` of broker's folder. A browser gets a Markdown document rendered as an
+HTML page (``_render.py``); a client that asks for Markdown, or for anything, gets the Markdown.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from starlette.datastructures import URLPath
-from starlette.responses import JSONResponse, Response
+from starlette.datastructures import Headers, URLPath
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from .._asgi import route_path
+from ._render import CONTENT_SECURITY_POLICY, MARKDOWN, prefers_html, render_page, title_of
 
 DOCS_PATH = "/docs"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Python's mimetypes table does not know Markdown before 3.13 (RFC 7763 registered text/markdown).
-_MEDIA_TYPES = {".md": "text/markdown", ".markdown": "text/markdown"}
+_MEDIA_TYPES = {".md": MARKDOWN, ".markdown": MARKDOWN}
 
 
 def document_url(module: str, name: str) -> str:
@@ -54,6 +56,12 @@ def document_names(folder: Traversable) -> list[str]:
     """The names under which the folder's documents are served (``.md`` left off)."""
     names = (item.name for item in folder.iterdir() if item.is_file() and _NAME.match(item.name))
     return sorted(name.removesuffix(".md") for name in names)
+
+
+def _page(markdown: str, title: str, back: tuple[str, str] | None = None) -> Response:
+    page = HTMLResponse(render_page(markdown, title=title, back=back))
+    page.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return page
 
 
 def _media_type(name: str) -> str:
@@ -91,7 +99,12 @@ class ModuleDocuments(BaseRoute):
         elif not name:
             root = scope.get("root_path", "")
             documents = [{"name": n, "url": root + document_url(module, n)} for n in document_names(folder)]
-            response = JSONResponse({"module": module, "documents": documents})
+            if prefers_html(Headers(scope=scope).get("accept")):
+                items = "\n".join(f"- [{d['name']}]({d['url']})" for d in documents) or "No documents."
+                response = _page(f"# Documents of the {module} module\n\n{items}\n", f"{module}: documents")
+            else:
+                response = JSONResponse({"module": module, "documents": documents})
+            response.headers["Vary"] = "Accept"
         else:
             found = find_document(folder, name)
             if found is None:
@@ -100,8 +113,25 @@ class ModuleDocuments(BaseRoute):
                     {"detail": f"module {module} has no document {name!r}; it has: {served}"}, status_code=404
                 )
             else:
-                response = Response(found.read_bytes(), media_type=_media_type(found.name))
+                response = self._document(scope, module, found)
         await response(scope, receive, send)
+
+    @staticmethod
+    def _document(scope: Scope, module: str, found: Traversable) -> Response:
+        """The document as it is, or, for a browser (``Accept`` ranking HTML above Markdown), a
+        Markdown document rendered as an HTML page."""
+        media_type = _media_type(found.name)
+        if not media_type.startswith(MARKDOWN):
+            return Response(found.read_bytes(), media_type=media_type)
+        if not prefers_html(Headers(scope=scope).get("accept")):
+            response = Response(found.read_bytes(), media_type=media_type)
+        else:
+            text = found.read_bytes().decode("utf-8", errors="replace")
+            index = scope.get("root_path", "") + document_url(module, "")
+            title = title_of(text, found.name)
+            response = _page(text, f"{module}: {title}", back=(index, f"All documents of the {module} module"))
+        response.headers["Vary"] = "Accept"
+        return response
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         raise NoMatchFound(name, path_params)
