@@ -236,7 +236,20 @@ class Module(Generic[SettingsT]):
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
-        """Open resources at start-up and close them at shutdown; the host runs it once per process."""
+        """Open resources at start-up and close them at shutdown; the host runs it once per process,
+        as ``async with module.lifespan():``.
+
+        Override it as an ``@asynccontextmanager`` method that yields once (without the decorator
+        it is an async generator, which ``async with`` cannot enter)::
+
+            @asynccontextmanager
+            async def lifespan(self) -> AsyncIterator[None]:
+                await self.service.open()  # raise ModuleStartupError(message, fix) if it cannot
+                try:
+                    yield  # serving
+                finally:
+                    await self.service.close()
+        """
         yield
 
     async def health(self) -> dict[str, Any]:

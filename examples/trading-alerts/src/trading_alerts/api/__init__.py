@@ -1,0 +1,1 @@
+"""One package per API major version: ``v1``, ``v2``."""
