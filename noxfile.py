@@ -37,6 +37,9 @@ SOURCES = {
     "broker": ROOT / "packages" / "trading-broker",
     "datafeed": ROOT / "packages" / "trading-datafeed",
     "news": ROOT / "examples" / "trading-news",
+    # The plugin guide's and the breaking-changes cookbook's code: built and unit-tested like the
+    # others, installed in no combination (tests/test_cookbook.py puts its wheel on a server's path).
+    "alerts": ROOT / "examples" / "trading-alerts",
     "core-client": ROOT / "clients" / "trading-core-client",
     "broker-client": ROOT / "clients" / "trading-broker-client",
     "datafeed-client": ROOT / "clients" / "trading-datafeed-client",
@@ -47,11 +50,12 @@ DISTRIBUTIONS = {
     "broker": "trading_broker",
     "datafeed": "trading_datafeed",
     "news": "trading_news",
+    "alerts": "trading_alerts",
     "core-client": "trading_core_client",
     "broker-client": "trading_broker_client",
     "datafeed-client": "trading_datafeed_client",
 }
-PACKAGES = ["core", "host", "broker", "datafeed", "news"]
+PACKAGES = ["core", "host", "broker", "datafeed", "news", "alerts"]
 CLIENTS = ["core-client", "broker-client", "datafeed-client"]
 # The committed specs are made by these releases; other releases describe validation errors a
 # little differently, so the spec check and the breaking-change guard run on exactly these.
