@@ -89,7 +89,7 @@ def test_the_deprecation_is_explained_in_each_operation_and_in_the_tag(gizmo: tu
 
 def test_the_notice_keeps_the_descriptions_it_comes_before() -> None:
     lifecycle = Lifecycle(date(2027, 1, 1), date(2027, 7, 1), "v3", "https://example.org/guide")
-    document = {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "t", "version": "v2"},
         "paths": {"/items": {"get": {"tags": ["alpha"], "description": "The items."}, "parameters": []}},
