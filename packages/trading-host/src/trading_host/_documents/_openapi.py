@@ -47,8 +47,8 @@ def mark_deprecated(
     document: dict[str, Any],
     lifecycle: Lifecycle,
     *,
-    module: str | None = None,
-    version: str | None = None,
+    module: str,
+    version: str,
     successor_url: str | None = None,
 ) -> dict[str, Any]:
     """A copy of a module version's document with every operation ``deprecated: true`` and its
@@ -57,8 +57,6 @@ def mark_deprecated(
     the top of each operation's description and of the module's tag's description, since Swagger
     UI and ReDoc show a deprecated operation struck through and say nothing of why."""
     marked = copy.deepcopy(document)
-    module = module or next((t["name"] for t in marked.get("tags", [])), None) or marked["info"]["title"]
-    version = version or marked["info"]["version"]
     notice = deprecation_notice(module, version, lifecycle, successor_url)
     tags: set[str] = set()
     for item in marked.get("paths", {}).values():
