@@ -36,11 +36,16 @@ class PlaceOrderBody(BaseModel):
         return OrderRequest(**self.model_dump())
 
 
+# A version that adds to a modification's JSON schema (its examples) starts from this: pydantic
+# replaces a base's json_schema_extra rather than merging it.
+MODIFICATION_SCHEMA: dict[str, Any] = {"minProperties": 1}
+
+
 class ModifyOrderBody(BaseModel):
     """Base of each version's modification of a working order, whose fields are those of an
     :class:`OrderChanges`: at least one of them, not null (the schema says at least one field)."""
 
-    model_config = ConfigDict(allow_inf_nan=False, json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(allow_inf_nan=False, json_schema_extra=MODIFICATION_SCHEMA)
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:

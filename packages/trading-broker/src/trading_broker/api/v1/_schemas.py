@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 
 from ..._models import OrderStatus, OrderType, Side
 from .._schemas import (
+    MODIFICATION_SCHEMA,
     ModifyOrderBody,
     PlaceOrderBody,
     PositionBody,
@@ -44,7 +45,9 @@ class PreOrder(PlaceOrderBody):
 class OrderModification(ModifyOrderBody):
     """New values for a working order; fields left out keep their value."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 50}, {"limit_price": 480}]})
+    model_config = ConfigDict(
+        json_schema_extra={**MODIFICATION_SCHEMA, "examples": [{"quantity": 50}, {"limit_price": 480}]}
+    )
 
     quantity: Quantity | None = None
     limit_price: Price | None = None

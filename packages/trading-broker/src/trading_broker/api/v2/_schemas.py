@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 
 from ..._models import OrderStatus, OrderType, Side
 from .._schemas import (
+    MODIFICATION_SCHEMA,
     ModifyOrderBody,
     PlaceOrderBody,
     PositionBody,
@@ -54,7 +55,10 @@ class PreOrderV2(PlaceOrderBody):
 class OrderModificationV2(ModifyOrderBody):
     """New values for a working order; fields left out keep their value. At least one field."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"quantity": 50}, {"limit_price": 480}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={**MODIFICATION_SCHEMA, "examples": [{"quantity": 50}, {"limit_price": 480}]},
+    )
 
     quantity: StrictQuantity | None = None
     limit_price: StrictPrice | None = None
