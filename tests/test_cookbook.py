@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from harness import BIN, Serve, cli_json, with_pythonpath
+from harness import BIN, Serve, with_pythonpath
 from websockets.sync.client import connect
 
 pytestmark = [pytest.mark.independent]
@@ -33,7 +33,6 @@ def install_alerts(site: Path) -> Path:
 
 def test_v1_clients_still_work_after_each_breaking_change_of_v2(serve: Serve, tmp_path: Path) -> None:
     env = with_pythonpath(install_alerts(tmp_path / "site"))
-    served = cli_json("matrix", cwd=tmp_path, env={**env, "ENABLED_MODULES": "alerts"})
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}", "--enable", "alerts"], env=env)
     ws_url = server.base_url.replace("http", "ws", 1) + f"{V1}/ws"
 
@@ -75,8 +74,10 @@ def test_v1_clients_still_work_after_each_breaking_change_of_v2(serve: Serve, tm
     assert removed.status_code == 404
     assert "count the alerts GET /alerts lists" in removed.json()["detail"]
 
-    # Each global version's document serves its own alerts version.
+    # Each global version serves its own alerts version, and its document says so.
+    versions = {(v["module"], v["version"]): v for v in server.get("/api/v1/core/versions").json()}
+    assert versions[("alerts", "v1")]["global_versions"] == ["v1"]
+    assert versions[("alerts", "v2")]["global_versions"] == ["v2"]
+    assert versions[("alerts", "v2")]["distribution"] == "trading-alerts"
     assert f"{V1}/alerts/count" in server.get("/api/v1/openapi.json").json()["paths"]
     assert f"{V2}/alerts/count" not in server.get("/api/v2/openapi.json").json()["paths"]
-    assert served["global_versions"]["v1"]["alerts"]["version"] == "v1"  # type: ignore[index]
-    assert served["global_versions"]["v2"]["alerts"]["version"] == "v2"  # type: ignore[index]
