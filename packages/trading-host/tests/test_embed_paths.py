@@ -58,6 +58,19 @@ def test_everything_embedded_lives_under_the_prefix(factory: AppFactory) -> None
     assert outside == [404, 404]
 
 
+def test_the_docs_pages_link_the_guide_where_it_is_served(factory: AppFactory) -> None:
+    """The deprecation notice in the OpenAPI document links the guide under the prefix, as the
+    Link header does (it linked /docs/..., outside the prefix, a 404)."""
+    app = FastAPI()
+    embed(app, prefix="/trading", factory=factory)
+    with TestClient(app) as client:
+        document = client.get("/trading/v1/openapi.json").json()
+        (operation,) = [item["get"] for path, item in document["paths"].items() if path.endswith("/gizmo/version")]
+        guide = client.get("/trading/docs/gizmo/migration-v1-to-v2")
+    assert "[migration guide](/trading/docs/gizmo/migration-v1-to-v2)" in operation["description"]
+    assert guide.status_code == 200
+
+
 def test_the_metrics_go_where_the_user_says(factory: AppFactory) -> None:
     app = FastAPI()
     embed(app, prefix="/trading", factory=factory, metrics_path="/internal/metrics")

@@ -122,7 +122,8 @@ class PlanWiring:
         if document is None:
             document = module_openapi(api)
             if marked:
-                lifecycle = self.plan.lifecycles[key]
+                lifecycle = self.lifecycle(key)  # the guide's URL as served here, as in the Link header
+                assert lifecycle is not None  # marked: a version past its deprecation date has one
                 successor = self.successor_url(key[0], lifecycle.successor)
                 document = mark_deprecated(document, lifecycle, module=key[0], version=key[1], successor_url=successor)
             self._documents[(key, marked)] = document
