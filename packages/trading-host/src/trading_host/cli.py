@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from ._cli._fleet import fleet
 from ._cli._guard import compat, diff
 from ._cli._inspect import matrix, modules
 from ._cli._module_commands import HostGroup
@@ -25,6 +26,7 @@ cli.command()(diff)
 cli.command()(compat)
 cli.command()(specs)
 cli.command()(clients)
+cli.add_typer(fleet, name="fleet")
 
 
 def main() -> None:

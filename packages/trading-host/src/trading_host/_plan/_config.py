@@ -21,6 +21,7 @@ DEFAULT_SOURCE = "the shipped default configuration"
 ENV_SOURCE = "the environment"
 ARGS_SOURCE = "the arguments"
 _MODULE_ENV_PREFIX = "TRADING_MODULES__"
+FLEET_ENV_PREFIX = "TRADING_FLEET__"
 NOW_ENV = "TRADING_NOW"
 
 
@@ -110,6 +111,9 @@ class HostConfig(BaseModel):
     rollout: RolloutConfig | None = None
     now: datetime | None = None
     """Staging and tests: the clock starts at this moment (UTC unless an offset is given) and runs on."""
+    fleet: dict[str, Any] = Field(default_factory=dict)
+    """``[fleet]``: the processes of a fleet (``trading-host fleet``), validated by ``_fleet/``;
+    a served process ignores it."""
 
 
 @dataclass
@@ -156,7 +160,27 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
                 modules.setdefault(module, {})[key] = value
     if modules:
         layer["modules"] = modules
+    fleet: dict[str, Any] = {}
+    for name, value in environ.items():
+        if name.upper().startswith(FLEET_ENV_PREFIX):
+            path = [part for part in name[len(FLEET_ENV_PREFIX) :].lower().split("__") if part]
+            table = fleet
+            for part in path[:-1]:
+                table = table.setdefault(part, {})
+            if path and isinstance(table, dict):
+                table[path[-1]] = value
+    if fleet:
+        layer["fleet"] = fleet
     return layer
+
+
+def _merge_deep(base: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    """``[fleet]`` merges key by key at every depth (``TRADING_FLEET__SERVICES__BROKER_V1__REPLICAS``)."""
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge_deep(base[key], value)
+        else:
+            base[key] = dict(value) if isinstance(value, Mapping) else value
 
 
 def _read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any]:
@@ -211,6 +235,8 @@ def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, An
             for row, table in value.items():
                 rows[row] = table
                 sources[f"matrix.{row}"] = label
+        elif key == "fleet" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge_deep(base[key], value)
         elif key == "lifecycle" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
             _merge_lifecycle(base[key], sources, value, label)
         elif key == "modules" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
