@@ -145,6 +145,19 @@ def tests(session: nox.Session, combination: str) -> None:
     session.run("pytest", "tests", *WORKERS, independent, *session.posargs, env=expected)
 
 
+# The fleet tests start a whole fleet (supervisord, nginx, eleven replicas, PostgreSQL) once, in a
+# session of their own; the combination sessions skip them (no supervisord there).
+FLEET_TESTS = ["tests/test_fleet.py", "tests/test_fleet_check.py"]
+
+
+@nox.session(requires=["wheels"])
+def fleet(session: nox.Session) -> None:
+    """The fleet: trading-host[fleet] with every module, behind a real nginx (tests/test_fleet*.py)."""
+    install_wheels(session, COMBINATIONS[EVERY_TEST] + CLIENTS, *TEST_REQUIREMENTS, "trading-host[fleet]")
+    env = {"TRADING_FLEET_TESTS": "require"}
+    session.run("pytest", *FLEET_TESTS, *WORKERS, *session.posargs, env=env)
+
+
 @nox.session(requires=["wheels"])
 def lowest(session: nox.Session) -> None:
     """All four packages on the oldest FastAPI and pydantic we support (see LOWEST_TESTS)."""

@@ -1,0 +1,321 @@
+"""Issue 9: the example fleet (``examples/fleet/``: core + broker v1 x2 + broker v2 x2 + datafeed
+v1, here with two core replicas set from the environment) run by ``trading-host fleet up`` under
+supervisord with a real nginx in front, on a PostgreSQL database of its own, on free loopback
+ports. One fleet for the module; every load is bounded in count and time; ``fleet down`` stops
+everything, also when a test fails (and any pid still alive afterwards fails the last test).
+
+Runs in ``nox -s fleet`` (the host's ``fleet`` extra installed); elsewhere, without supervisord,
+the module is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from broker_support import broker_env, create_key, postgres_database
+from harness import BIN, clean_env
+
+if os.environ.get("TRADING_FLEET_TESTS") != "require":
+    pytest.importorskip("supervisor", reason="the fleet tests run in `nox -s fleet` (trading-host[fleet])")
+if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+    if os.environ.get("CI") or os.environ.get("TRADING_FLEET_TESTS") == "require":
+        pytest.fail("nginx is not installed: apt-get install nginx", pytrace=False)
+    pytest.skip("nginx is not installed", allow_module_level=True)
+
+pytestmark = [pytest.mark.xdist_group("fleet")]
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "fleet" / "trading.toml"
+FAIL_TIMEOUT = 2
+PORTS = 15  # the gateway and 2 x (2 core + 2 + 2 + 1) replicas
+
+
+def _free_block(count: int) -> int:
+    """A base port whose next ``count`` ports are free on the loopback (checked by binding each)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + count > 65000:
+            continue
+        try:
+            sockets = []
+            for port in range(base, base + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+        return base
+    raise RuntimeError("no block of free ports")
+
+
+@dataclass
+class Fleet:
+    env: dict[str, str]
+    folder: Path
+    database_url: str
+    gateway: str
+    token: str = ""
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.gateway, timeout=10)
+
+    def host(self, *args: str, check: bool = True, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(BIN / "trading-host"), "fleet", *args, "--config", str(EXAMPLE)],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check:
+            assert result.returncode == 0, f"fleet {args}: {result.stdout}\n{result.stderr}\n{self.logs()}"
+        return result
+
+    def status(self) -> dict[str, Any]:
+        report: dict[str, Any] = json.loads(self.host("status", "--json").stdout)
+        return report
+
+    def replicas(self, service: str) -> list[dict[str, Any]]:
+        return [p for p in self.status()["processes"] if p["service"] == service and p["active"]]
+
+    def logs(self) -> str:
+        folder = self.folder / "run" / "logs"
+        if not folder.is_dir():
+            return ""
+        return "\n".join(f"--- {f.name}\n{f.read_text()[-2000:]}" for f in sorted(folder.glob("*.log")))
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # A zombie is gone for our purposes: it holds no port and runs nothing.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _pids(report: dict[str, Any]) -> list[int]:
+    pids = [report["supervisord_pid"], report["gateway"]["pid"], *(p["pid"] for p in report["processes"])]
+    return [p for p in pids if p]
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    folder = tmp_path_factory.mktemp("fleet")
+    with postgres_database() as database_url:
+        base = _free_block(PORTS)
+        env = clean_env(
+            TRADING_FLEET__DATABASE_URL=database_url,
+            TRADING_FLEET__PORT_BASE=str(base),
+            TRADING_FLEET__RUN_DIR=str(folder / "run"),
+            TRADING_FLEET__FAIL_TIMEOUT=str(FAIL_TIMEOUT),
+            TRADING_FLEET__DRAIN_TIMEOUT="10",
+            TRADING_FLEET__SERVICES__CORE__REPLICAS="2",
+        )
+        running = Fleet(env, folder, database_url, f"http://127.0.0.1:{base}")
+        pids: list[int] = []
+        try:
+            running.host("up")
+            pids = _pids(running.status())
+            running.token = create_key("fleet-test", cwd=folder, env=broker_env(database_url))["token"]
+            yield running
+        finally:
+            running.client.close()
+            down = running.host("down", check=False)
+            for pid in pids:  # never leave a process behind, even when `fleet down` failed
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+            assert down.returncode == 0, down.stderr
+
+
+def test_the_seeds_urls_through_the_gateway(fleet: Fleet) -> None:
+    client = fleet.client
+    v1 = client.get("/api/v1/broker/orders")
+    assert v1.status_code == 200 and v1.headers["x-api-sunset-date"] == "2027-06-01"  # lifecycle headers pass
+    assert client.get("/api/v2/broker/orders").status_code in (401, 422)  # v2 needs a key
+    assert client.get("/api/v2/broker/orders", headers=fleet.auth).status_code == 200
+    assert client.get("/api/v1/datafeed/config").json()["supports_search"] is True
+    assert client.get("/api/v2/core/health").json()["status"] == "ok"
+    document = client.get("/api/v2/openapi.json").json()
+    assert "/api/v2/broker/orders" in document["paths"] and document["info"]["version"] == "v2"
+    assert client.get("/api/v1/docs").status_code == 200
+    missing = client.get("/api/v9/broker/orders")
+    assert missing.status_code == 404 and set(missing.json()["served"]["global_versions"]) == {"v1", "v2"}
+
+
+def test_an_order_placed_through_one_replica_is_read_through_another(fleet: Fleet) -> None:
+    first, second = (p["url"] for p in fleet.replicas("broker_v2"))
+    body = {"symbol": "AAPL", "quantity": 1}
+    placed = httpx.post(f"{first}/v2/orders", json=body, headers=fleet.auth, timeout=10)
+    assert placed.status_code == 200, placed.text
+    order_id = placed.json()["id"]
+    read = httpx.get(f"{second}/v2/orders/{order_id}", headers=fleet.auth, timeout=10)
+    assert read.status_code == 200 and read.json()["id"] == order_id
+    assert fleet.client.get(f"/api/v2/broker/orders/{order_id}", headers=fleet.auth).json()["id"] == order_id
+
+
+def test_rollout_gives_a_caller_one_global_version_whichever_replica_answers(fleet: Fleet) -> None:
+    cores = [p["url"] for p in fleet.replicas("core")]
+    assert len(cores) == 2
+    for caller in ("alice", "bob", "carol", "dave", "erin", "frank"):
+        headers = {"X-Client-Id": caller}
+        through_gateway = {
+            fleet.client.get("/api/latest/core/health", headers=headers).headers["x-api-global-version"]
+            for _ in range(4)
+        }
+        direct = {httpx.get(f"{url}/api/latest/core/health", headers=headers).headers["x-api-global-version"] for url in cores}
+        assert len(through_gateway) == 1 and through_gateway == direct, caller
+
+
+RETRIED = {502, 503, 504}
+
+
+def _place(client: httpx.Client, auth: dict[str, str], key: str, tries: int = 20) -> dict[str, Any] | None:
+    """One order with its Idempotency-Key, retried on a connection error or 502/503/504."""
+    for _ in range(tries):
+        try:
+            response = client.post(
+                "/api/v2/broker/orders",
+                json={"symbol": "MSFT", "quantity": 1},
+                headers={**auth, "Idempotency-Key": key},
+            )
+        except httpx.TransportError:
+            time.sleep(0.05)
+            continue
+        if response.status_code in RETRIED:
+            time.sleep(0.05)
+            continue
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+    return None
+
+
+def test_kill_9_of_a_broker_replica_under_load_loses_and_repeats_no_order(fleet: Fleet) -> None:
+    victim = fleet.replicas("broker_v2")[0]
+    orders, clients = 300, 8
+    keys = [f"load-{uuid.uuid4()}" for _ in range(orders)]
+    acknowledged: dict[str, str] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def work(chunk: list[str]) -> None:
+        with httpx.Client(base_url=fleet.gateway, timeout=10) as client:
+            for key in chunk:
+                placed = _place(client, fleet.auth, key)
+                if placed is not None:
+                    with lock:
+                        acknowledged[key] = placed["id"]
+
+    def killer() -> None:
+        while len(acknowledged) < orders // 4 and not done.is_set():
+            time.sleep(0.01)
+        os.kill(victim["pid"], signal.SIGKILL)
+
+    killing = threading.Thread(target=killer)
+    killing.start()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(work, [keys[i::clients] for i in range(clients)]))
+    done.set()
+    killing.join(10)
+
+    assert len(acknowledged) == orders  # every client got its answer, retrying with its key
+    ids = list(acknowledged.values())
+    assert len(set(ids)) == orders  # one order per key
+    listed = [o["id"] for o in fleet.client.get("/api/v2/broker/orders", headers=fleet.auth).json()]
+    assert all(listed.count(i) == 1 for i in ids)  # each acknowledged order stored exactly once
+    assert sum(1 for i in listed if i in set(ids)) == orders
+
+    # The gateway is back to no error within fail_timeout, and supervisord restarted the replica.
+    time.sleep(FAIL_TIMEOUT)
+    errors = sum(fleet.client.get("/api/v2/broker/orders", headers=fleet.auth).status_code != 200 for _ in range(20))
+    assert errors == 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        again = next(p for p in fleet.replicas("broker_v2") if p["replica"] == victim["replica"])
+        if again["state"] == "RUNNING" and again["pid"] != victim["pid"] and again["health"] == "ok":
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"supervisord did not restart {victim}: {fleet.logs()}")
+
+
+def test_blue_green_switch_under_load_fails_no_request(fleet: Fleet) -> None:
+    stop = threading.Event()
+    results: list[int | str] = []
+    lock = threading.Lock()
+
+    def load(number: int) -> None:
+        with httpx.Client(base_url=fleet.gateway, timeout=10) as client:
+            for i in range(2000):  # bounded: the switch ends long before
+                if stop.is_set():
+                    return
+                try:
+                    if i % 4 == 0:
+                        response = client.post(
+                            "/api/v2/broker/orders",
+                            json={"symbol": "AAPL", "quantity": 1},
+                            headers={**fleet.auth, "Idempotency-Key": f"switch-{number}-{i}"},
+                        )
+                    else:
+                        response = client.get("/api/v2/broker/orders?status=working", headers=fleet.auth)
+                    outcome: int | str = response.status_code
+                except httpx.TransportError as exc:
+                    outcome = type(exc).__name__
+                with lock:
+                    results.append(outcome)
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.3)
+        fleet.host("switch", "broker_v2", "green")
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    failed = [r for r in results if r != 200]
+    assert results and not failed, f"{len(failed)} of {len(results)} failed: {failed[:10]}"
+    status = fleet.status()
+    assert status["active"]["broker_v2"] == "green"
+    pools = {(p["colour"], p["state"]) for p in status["processes"] if p["service"] == "broker_v2"}
+    assert pools == {("green", "RUNNING"), ("blue", "STOPPED")}
+    assert fleet.client.get("/api/v2/broker/orders", headers=fleet.auth).status_code == 200
+
+
+def test_fleet_down_leaves_no_process_behind(fleet: Fleet) -> None:
+    pids = _pids(fleet.status())
+    assert len(pids) == 1 + 1 + 2 + 2 + 2 + 2 + 1  # supervisord, nginx and the active replicas
+    fleet.host("down")
+    assert [p for p in pids if _alive(p)] == []
+    assert fleet.status()["supervisord_pid"] is None
