@@ -315,7 +315,7 @@ def test_blue_green_switch_under_load_fails_no_request(fleet: Fleet) -> None:
 
 def test_fleet_down_leaves_no_process_behind(fleet: Fleet) -> None:
     pids = _pids(fleet.status())
-    assert len(pids) == 1 + 1 + 2 + 2 + 2 + 2 + 1  # supervisord, nginx and the active replicas
+    assert len(pids) == 1 + 1 + 2 + 2 + 2 + 1  # supervisord, nginx and the active replicas
     fleet.host("down")
     assert [p for p in pids if _alive(p)] == []
     assert fleet.status()["supervisord_pid"] is None

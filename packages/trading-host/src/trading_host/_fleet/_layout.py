@@ -133,8 +133,8 @@ def build(path: Path | None = None, environ: Mapping[str, str] | None = None) ->
         source += " and the environment"
     config, fleet_problems = parse_fleet(loaded.config.fleet, source)
     problems += fleet_problems
-    if config is None:
-        config = FleetConfig()
+    if config is None:  # nothing more can be judged of a [fleet] that is not valid
+        return FleetPlan(FleetConfig(), file, host_plan, {}, 0, [], problems, host_plan.server.max_body_size)
     database_modules = sorted(m for m, s in host_plan.module_settings.items() if "database_url" in type(s).model_fields)
 
     services: dict[str, Service] = {}
