@@ -159,16 +159,19 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
 def test_the_seeds_urls_through_the_gateway(fleet: Fleet) -> None:
     client = fleet.client
     v1 = client.get("/api/v1/broker/orders")
-    assert v1.status_code == 200 and v1.headers["x-api-sunset-date"] == "2027-06-01"  # lifecycle headers pass
+    assert v1.status_code == 200
+    assert v1.headers["x-api-sunset-date"] == "2027-06-01"
     assert client.get("/api/v2/broker/orders").status_code in (401, 422)  # v2 needs a key
     assert client.get("/api/v2/broker/orders", headers=fleet.auth).status_code == 200
     assert client.get("/api/v1/datafeed/config").json()["supports_search"] is True
     assert client.get("/api/v2/core/health").json()["status"] == "ok"
     document = client.get("/api/v2/openapi.json").json()
-    assert "/api/v2/broker/orders" in document["paths"] and document["info"]["version"] == "v2"
+    assert "/api/v2/broker/orders" in document["paths"]
+    assert document["info"]["version"] == "v2"
     assert client.get("/api/v1/docs").status_code == 200
     missing = client.get("/api/v9/broker/orders")
-    assert missing.status_code == 404 and set(missing.json()["served"]["global_versions"]) == {"v1", "v2"}
+    assert missing.status_code == 404
+    assert set(missing.json()["served"]["global_versions"]) == {"v1", "v2"}
 
 
 def test_an_order_placed_through_one_replica_is_read_through_another(fleet: Fleet) -> None:
@@ -178,7 +181,8 @@ def test_an_order_placed_through_one_replica_is_read_through_another(fleet: Flee
     assert placed.status_code == 200, placed.text
     order_id = placed.json()["id"]
     read = httpx.get(f"{second}/v2/orders/{order_id}", headers=fleet.auth, timeout=10)
-    assert read.status_code == 200 and read.json()["id"] == order_id
+    assert read.status_code == 200
+    assert read.json()["id"] == order_id
     assert fleet.client.get(f"/api/v2/broker/orders/{order_id}", headers=fleet.auth).json()["id"] == order_id
 
 
@@ -191,8 +195,11 @@ def test_rollout_gives_a_caller_one_global_version_whichever_replica_answers(fle
             fleet.client.get("/api/latest/core/health", headers=headers).headers["x-api-global-version"]
             for _ in range(4)
         }
-        direct = {httpx.get(f"{url}/api/latest/core/health", headers=headers).headers["x-api-global-version"] for url in cores}
-        assert len(through_gateway) == 1 and through_gateway == direct, caller
+        direct = {
+            httpx.get(f"{url}/api/latest/core/health", headers=headers).headers["x-api-global-version"] for url in cores
+        }
+        assert len(through_gateway) == 1, caller
+        assert through_gateway == direct, caller
 
 
 RETRIED = {502, 503, 504}
@@ -305,7 +312,8 @@ def test_blue_green_switch_under_load_fails_no_request(fleet: Fleet) -> None:
         for t in threads:
             t.join(30)
     failed = [r for r in results if r != 200]
-    assert results and not failed, f"{len(failed)} of {len(results)} failed: {failed[:10]}"
+    assert results
+    assert not failed, f"{len(failed)} of {len(results)} failed: {failed[:10]}"
     status = fleet.status()
     assert status["active"]["broker_v2"] == "green"
     pools = {(p["colour"], p["state"]) for p in status["processes"] if p["service"] == "broker_v2"}

@@ -84,7 +84,8 @@ def test_check_reports_every_problem_at_once_with_its_fix(tmp_path: Path) -> Non
     } <= codes, problems
     assert all(p["fix"] for p in problems)
     text = fleet("check", "--config", str(config), cwd=tmp_path)
-    assert "fix:" in text.stderr and "PostgreSQL" in text.stderr
+    assert "fix:" in text.stderr
+    assert "PostgreSQL" in text.stderr
 
 
 def test_the_example_fleet_checks_and_its_ports_follow_one_base_from_the_environment(tmp_path: Path) -> None:
@@ -105,7 +106,8 @@ def test_the_example_fleet_checks_and_its_ports_follow_one_base_from_the_environ
     text = conf.stdout
     assert "listen 127.0.0.1:21000;" in text
     # /api/v2/broker/... goes to the broker v2 pool at the standalone prefix /v2/...
-    assert "location /api/v2/broker/ {" in text and "proxy_pass http://broker_v2_blue/v2/;" in text
+    assert "location /api/v2/broker/ {" in text
+    assert "proxy_pass http://broker_v2_blue/v2/;" in text
     assert "location = /api/v2/broker/ws {" in text  # streams: upgrade, long read timeout
     assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in text
     assert "non_idempotent" not in text  # a POST is never repeated once sent
@@ -122,10 +124,9 @@ def test_the_example_fleet_checks_and_its_ports_follow_one_base_from_the_environ
     )
     assert checked.returncode == 0, checked.stderr
     # Replicas from the environment: every later port moves with them.
-    more = fleet(
-        "check", "--config", str(EXAMPLE), cwd=tmp_path, TRADING_FLEET__SERVICES__BROKER_V1__REPLICAS="1"
-    )
-    assert more.returncode == 0 and "5 processes" in more.stdout, more.stderr
+    more = fleet("check", "--config", str(EXAMPLE), cwd=tmp_path, TRADING_FLEET__SERVICES__BROKER_V1__REPLICAS="1")
+    assert more.returncode == 0, more.stderr
+    assert "5 processes" in more.stdout
 
 
 def test_kubernetes_and_compose_files_validate_against_the_official_schemas(tmp_path: Path) -> None:
@@ -134,13 +135,20 @@ def test_kubernetes_and_compose_files_validate_against_the_official_schemas(tmp_
 
     database = "postgresql+asyncpg://postgres@db:5432/trading"
     written = fleet(
-        "k8s", "--config", str(EXAMPLE), "--out", str(tmp_path / "k8s.yaml"), cwd=tmp_path,
+        "k8s",
+        "--config",
+        str(EXAMPLE),
+        "--out",
+        str(tmp_path / "k8s.yaml"),
+        cwd=tmp_path,
         TRADING_FLEET__DATABASE_URL=database,
     )
     assert written.returncode == 0, written.stderr
     objects = list(yaml.safe_load_all((tmp_path / "k8s.yaml").read_text()))
     kinds = [o["kind"] for o in objects]
-    assert kinds.count("Deployment") == 4 and kinds.count("Service") == 4 and "ConfigMap" in kinds
+    assert kinds.count("Deployment") == 4
+    assert kinds.count("Service") == 4
+    assert "ConfigMap" in kinds
     for obj in objects:
         kubernetes_validate.validate(obj, KUBERNETES, strict=True)  # raises on any schema error
     deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
@@ -156,7 +164,9 @@ def test_kubernetes_and_compose_files_validate_against_the_official_schemas(tmp_
     assert "/v2/$2" in rewrites
 
     out = tmp_path / "compose"
-    written = fleet("compose", "--config", str(EXAMPLE), "--out", str(out), cwd=tmp_path, TRADING_FLEET__DATABASE_URL=database)
+    written = fleet(
+        "compose", "--config", str(EXAMPLE), "--out", str(out), cwd=tmp_path, TRADING_FLEET__DATABASE_URL=database
+    )
     assert written.returncode == 0, written.stderr
     checked = subprocess.run(
         [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(out / "compose.yaml")],

@@ -150,7 +150,9 @@ def build(path: Path | None = None, environ: Mapping[str, str] | None = None) ->
             own = (file.parent if file is not None else Path.cwd()) / service.config
             service_env[CONFIG_ENV] = str(own.resolve())
         if config.database_url:
-            service_env.update({f"TRADING_MODULES__{m.upper()}__DATABASE_URL": config.database_url for m in database_modules})
+            service_env.update(
+                {f"TRADING_MODULES__{m.upper()}__DATABASE_URL": config.database_url for m in database_modules}
+            )
         service_factory = AppFactory(environ={**env, **service_env})
         plan = service_factory.plan()
         problems += [
@@ -200,9 +202,7 @@ def build(path: Path | None = None, environ: Mapping[str, str] | None = None) ->
     routes = _routes(host_plan, services, problems)
     problems += _port_problems(gateway_port, services)
     problems += _database_problems(config, services, database_modules)
-    return FleetPlan(
-        config, file, host_plan, services, gateway_port, routes, problems, host_plan.server.max_body_size
-    )
+    return FleetPlan(config, file, host_plan, services, gateway_port, routes, problems, host_plan.server.max_body_size)
 
 
 def _label(service: ServiceConfig) -> str:
@@ -258,7 +258,14 @@ def _routes(host_plan: Plan, services: dict[str, Service], problems: list[Proble
                 service = services[standalone[(m, v)][0]]
                 routes.append(Route(f"{location}/", service.name, f"/{v}/", prefix_header=location))
                 routes += [
-                    Route(f"{location}{path[len(v) + 1 :]}", service.name, path, exact=True, websocket=True, prefix_header=location)
+                    Route(
+                        f"{location}{path[len(v) + 1 :]}",
+                        service.name,
+                        path,
+                        exact=True,
+                        websocket=True,
+                        prefix_header=location,
+                    )
                     for path in service.stream_paths
                 ]
             elif owners:
@@ -277,7 +284,8 @@ def _routes(host_plan: Plan, services: dict[str, Service], problems: list[Proble
             Problem(
                 "fleet-module-version-unserved",
                 f"{m} {v} (global version {', '.join(globals_)}) is served by no service",
-                f'add a service with module = "{m}" and version = "{v}", or a composed service for {", ".join(globals_)}',
+                f'add a service with module = "{m}" and version = "{v}", '
+                f"or a composed service for {', '.join(globals_)}",
             )
         )
     first = next((s for s in services.values() if s.config.global_versions), None)

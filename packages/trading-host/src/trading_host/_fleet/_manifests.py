@@ -124,7 +124,13 @@ def _ingresses(plan: FleetPlan) -> list[dict[str, Any]]:
     objects = []
     for i, route in enumerate(plan.routes):
         if route.upstream is None:
-            plain.append({"path": route.location, "pathType": "Exact" if route.exact else "Prefix", "backend": _backend(plan, route.service)})
+            plain.append(
+                {
+                    "path": route.location,
+                    "pathType": "Exact" if route.exact else "Prefix",
+                    "backend": _backend(plan, route.service),
+                }
+            )
             continue
         annotations = {"nginx.ingress.kubernetes.io/use-regex": "true"}
         if route.exact:
@@ -137,7 +143,13 @@ def _ingresses(plan: FleetPlan) -> list[dict[str, Any]]:
         if route.websocket:
             annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] = str(STREAM_READ_TIMEOUT)
             annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"] = str(STREAM_READ_TIMEOUT)
-        objects.append(_ingress(f"trading-route-{i}", [{"path": path, "pathType": "ImplementationSpecific", "backend": _backend(plan, route.service)}], annotations))
+        objects.append(
+            _ingress(
+                f"trading-route-{i}",
+                [{"path": path, "pathType": "ImplementationSpecific", "backend": _backend(plan, route.service)}],
+                annotations,
+            )
+        )
     if plain:
         objects.append(_ingress("trading-gateway", plain, {}))
     return objects

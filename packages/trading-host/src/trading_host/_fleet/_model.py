@@ -94,7 +94,9 @@ def parse_fleet(table: dict[str, Any], source: str) -> tuple[FleetConfig | None,
         for error in exc.errors():
             loc = ".".join(["fleet", *(str(part) for part in error["loc"])])
             if error["type"] == "extra_forbidden":
-                problems.append(Problem("fleet-unknown-key", f"unknown key '{loc}'", "remove it or correct its spelling"))
+                problems.append(
+                    Problem("fleet-unknown-key", f"unknown key '{loc}'", "remove it or correct its spelling")
+                )
             else:
                 problems.append(
                     Problem(

@@ -147,7 +147,9 @@ def nginx_test(plan: FleetPlan) -> None:
         [nginx_binary(), "-t", "-q", "-p", str(run), "-c", str(run / "nginx.conf")], capture_output=True, text=True
     )
     if result.returncode != 0:
-        raise _error("fleet-nginx-invalid", f"nginx -t refused {run / 'nginx.conf'}: {result.stderr.strip()}", "report it")
+        raise _error(
+            "fleet-nginx-invalid", f"nginx -t refused {run / 'nginx.conf'}: {result.stderr.strip()}", "report it"
+        )
 
 
 def _health(url: str, client: httpx.Client) -> str:
