@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -158,9 +160,8 @@ def compose(
     typer.echo(f"wrote {out / 'compose.yaml'}, {out / 'nginx.conf'}", err=True)
 
 
-def _yaml():  # type: ignore[no-untyped-def]
+def _yaml() -> ModuleType:
     try:
-        import yaml
+        return importlib.import_module("yaml")
     except ImportError:
         raise fail("PyYAML is not installed: pip install 'trading-host[fleet]'") from None
-    return yaml

@@ -5,6 +5,7 @@ nginx (``nginx -t``, ``nginx -s reload``)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import time
 import xmlrpc.client
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -114,12 +116,18 @@ def supervisord_conf(plan: FleetPlan, active: Mapping[str, Colour]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rpc(plan: FleetPlan) -> Any:
+def _supervisor(name: str) -> ModuleType:
+    """supervisor's modules (the ``fleet`` extra; it ships no type information)."""
     try:
-        from supervisor.xmlrpc import SupervisorTransport
+        return importlib.import_module(name)
     except ImportError:
         raise _error("fleet-supervisor-missing", MISSING_SUPERVISOR, "install the fleet extra") from None
-    transport = SupervisorTransport(None, None, f"unix://{plan.run_dir / 'supervisor.sock'}")
+
+
+def rpc(plan: FleetPlan) -> Any:
+    transport = _supervisor("supervisor.xmlrpc").SupervisorTransport(
+        None, None, f"unix://{plan.run_dir / 'supervisor.sock'}"
+    )
     return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
 
@@ -183,10 +191,7 @@ def up(plan: FleetPlan, timeout: float = 60.0, environ: Mapping[str, str] | None
         raise _error(
             "fleet-already-up", f"a fleet is already running from {plan.run_dir}", "trading-host fleet down first"
         )
-    try:
-        import supervisor  # noqa: F401
-    except ImportError:
-        raise _error("fleet-supervisor-missing", MISSING_SUPERVISOR, "install the fleet extra") from None
+    _supervisor("supervisor.supervisord")
     active = active_colours(plan)
     write_files(plan, active)
     nginx_test(plan)
