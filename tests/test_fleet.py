@@ -213,6 +213,27 @@ def test_rollout_gives_a_caller_one_global_version_whichever_replica_answers(fle
         assert through_gateway == direct, caller
 
 
+def test_a_stream_through_the_gateway_reaches_one_replica(fleet: Fleet) -> None:
+    from websockets.sync.client import connect
+
+    url = fleet.gateway.replace("http://", "ws://") + f"/api/v2/broker/ws?access_token={fleet.token}"
+    with connect(url) as ws:
+        ws.send(json.dumps({"type": "orders.subscribe", "id": "s", "payload": {"symbol": "NVDA"}}))
+        reply = json.loads(ws.recv(timeout=10))
+        assert reply["type"] == "orders.subscribe.response", reply
+        # The stream's replica is one of the pool's: an order placed on each reaches it from its own.
+        placed = []
+        for replica in fleet.replicas("broker_v2"):
+            response = httpx.post(
+                f"{replica['url']}/v2/orders", json={"symbol": "NVDA", "quantity": 1}, headers=fleet.auth, timeout=10
+            )
+            assert response.status_code == 200, response.text
+            placed.append(response.json())
+        update = json.loads(ws.recv(timeout=10))
+        assert update["type"] == "orders.update", update
+        assert update["payload"] in placed
+
+
 RETRIED = {502, 503, 504}
 
 
