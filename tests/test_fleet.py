@@ -297,7 +297,7 @@ def test_kill_9_of_a_broker_replica_under_load_loses_and_repeats_no_order(fleet:
     time.sleep(FAIL_TIMEOUT)
     errors = sum(fleet.client.get("/api/v2/broker/orders", headers=fleet.auth).status_code != 200 for _ in range(20))
     assert errors == 0
-    name = f"broker_v2-{victim['colour']}-{victim['replica']}"
+    name = f"broker_v2_{victim['colour']}:broker_v2-{victim['colour']}-{victim['replica']}"  # group:program
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         again = fleet.process_info(name)
