@@ -113,7 +113,10 @@ class Fleet:
             None, None, f"unix://{self.folder / 'run' / 'supervisor.sock'}"
         )
         proxy: Any = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
-        info: dict[str, Any] = proxy.supervisor.getProcessInfo(name)
+        try:
+            info: dict[str, Any] = proxy.supervisor.getProcessInfo(name)
+        finally:
+            transport.close()
         return info
 
     @property

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 import xmlrpc.client
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -124,11 +125,16 @@ def _supervisor(name: str) -> ModuleType:
         raise _error("fleet-supervisor-missing", MISSING_SUPERVISOR, "install the fleet extra") from None
 
 
-def rpc(plan: FleetPlan) -> Any:
+@contextmanager
+def rpc(plan: FleetPlan) -> Iterator[Any]:
+    """supervisord's XML-RPC interface over its Unix socket, closed afterwards."""
     transport = _supervisor("supervisor.xmlrpc").SupervisorTransport(
         None, None, f"unix://{plan.run_dir / 'supervisor.sock'}"
     )
-    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+    try:
+        yield xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+    finally:
+        transport.close()
 
 
 def _supervisord_pid(plan: FleetPlan) -> int | None:
@@ -223,7 +229,8 @@ def status(plan: FleetPlan) -> dict[str, Any]:
     pid = _supervisord_pid(plan)
     infos: dict[str, dict[str, Any]] = {}
     if pid is not None:
-        infos = {info["name"]: info for info in rpc(plan).supervisor.getAllProcessInfo()}
+        with rpc(plan) as proxy:
+            infos = {info["name"]: info for info in proxy.supervisor.getAllProcessInfo()}
     rows = []
     with httpx.Client(timeout=1) as client:
         gateway = infos.get(GATEWAY, {})
@@ -262,9 +269,9 @@ def down(plan: FleetPlan, timeout: float = 60.0) -> list[int]:
     pid = _supervisord_pid(plan)
     if pid is None:
         return []
-    proxy = rpc(plan)
-    pids = [pid, *(info["pid"] for info in proxy.supervisor.getAllProcessInfo() if info["pid"])]
-    proxy.supervisor.shutdown()
+    with rpc(plan) as proxy:
+        pids = [pid, *(info["pid"] for info in proxy.supervisor.getAllProcessInfo() if info["pid"])]
+        proxy.supervisor.shutdown()
 
     def gone() -> bool:
         alive = []
@@ -310,9 +317,9 @@ def switch(plan: FleetPlan, service: str, colour: Colour, timeout: float = 60.0)
     old = active[service]
     if old == colour:
         return
-    proxy = rpc(plan)
     target = plan.services[service]
-    proxy.supervisor.startProcessGroup(target.pool(colour), True)
+    with rpc(plan) as proxy:
+        proxy.supervisor.startProcessGroup(target.pool(colour), True)
     with httpx.Client(timeout=2) as client:
         _wait(
             f"the {colour} pool of '{service}' is not healthy",
@@ -336,4 +343,5 @@ def switch(plan: FleetPlan, service: str, colour: Colour, timeout: float = 60.0)
         plan.config.drain_timeout + 5,
         "check the streams still open through the gateway",
     )
-    proxy.supervisor.stopProcessGroup(target.pool(old), True)
+    with rpc(plan) as proxy:
+        proxy.supervisor.stopProcessGroup(target.pool(old), True)
