@@ -166,6 +166,15 @@ def test_kubernetes_and_compose_files_validate_against_the_official_schemas(tmp_
     ]
     assert "/v2/$2" in rewrites
 
+    # A committed rendering is checked against a fresh one, as `specs --check` does.
+    check = ["k8s", "--config", str(EXAMPLE), "--check", str(tmp_path / "k8s.yaml")]
+    assert fleet(*check, cwd=tmp_path, TRADING_FLEET__DATABASE_URL=database).returncode == 0
+    scaled = fleet(
+        *check, cwd=tmp_path, TRADING_FLEET__DATABASE_URL=database, TRADING_FLEET__SERVICES__BROKER_V2__REPLICAS="3"
+    )
+    assert scaled.returncode == 2
+    assert "differs from the fleet's plan" in scaled.stderr
+
     out = tmp_path / "compose"
     written = fleet(
         "compose", "--config", str(EXAMPLE), "--out", str(out), cwd=tmp_path, TRADING_FLEET__DATABASE_URL=database

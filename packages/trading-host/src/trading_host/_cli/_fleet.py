@@ -18,6 +18,10 @@ from ._options import ConfigOption, JsonOption, fail, print_problems
 
 fleet = typer.Typer(help="Run the platform as a fleet: services per module version behind nginx.", no_args_is_help=True)
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of printing.")]
+CheckOption = Annotated[
+    Path | None,
+    typer.Option("--check", help="Compare this committed file with a fresh rendering; exit 2 if they differ."),
+]
 ImageOption = Annotated[str, typer.Option(help="The container image with trading-host and the modules installed.")]
 
 
@@ -29,7 +33,16 @@ def _plan(config: Path | None, *, strict: bool = True) -> FleetPlan:
     return plan
 
 
-def _emit(text: str, out: Path | None) -> None:
+def _emit(text: str, out: Path | None, check: Path | None = None) -> None:
+    if check is not None:
+        try:
+            committed = check.read_text()
+        except OSError as exc:
+            raise fail(f"cannot read {check}: {exc}") from None
+        if committed != text:
+            raise fail(f"{check} differs from the fleet's plan: write it again with --out {check}")
+        typer.echo(f"{check} matches the fleet's plan")
+        return
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -58,10 +71,10 @@ def check(config: ConfigOption = None, json_output: JsonOption = False) -> None:
 
 
 @fleet.command()
-def nginx(config: ConfigOption = None, out: OutOption = None) -> None:
-    """Print (or write) the gateway's nginx configuration for the fleet's serving pools."""
+def nginx(config: ConfigOption = None, out: OutOption = None, check: CheckOption = None) -> None:
+    """Print (or write, or check) the gateway's nginx configuration for the fleet's serving pools."""
     plan = _plan(config)
-    _emit(_nginx.render(plan, _runner.active_colours(plan), plan.run_dir), out)
+    _emit(_nginx.render(plan, _runner.active_colours(plan), plan.run_dir), out, check)
 
 
 @fleet.command()
@@ -129,13 +142,18 @@ def switch(
 
 
 @fleet.command()
-def k8s(config: ConfigOption = None, out: OutOption = None, image: ImageOption = "trading-api:latest") -> None:
+def k8s(
+    config: ConfigOption = None,
+    out: OutOption = None,
+    check: CheckOption = None,
+    image: ImageOption = "trading-api:latest",
+) -> None:
     """Kubernetes manifests: a Deployment and Service per service, the configuration as a ConfigMap,
     Ingresses for the nginx ingress controller with the gateway's path rules."""
     yaml = _yaml()
     plan = _plan(config)
     objects = _manifests.kubernetes(plan, _runner.active_colours(plan), image)
-    _emit(yaml.safe_dump_all(objects, sort_keys=False), out)
+    _emit(yaml.safe_dump_all(objects, sort_keys=False), out, check)
 
 
 @fleet.command()
