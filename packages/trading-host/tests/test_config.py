@@ -283,3 +283,31 @@ _names = st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), max_siz
 @given(_names, st.sampled_from([",", ", ", " ,", ",,"]))
 def test_split_reads_back_any_joined_list(names: list[str], separator: str) -> None:
     assert _split(separator.join(names)) == names
+
+
+def test_fleet_keys_come_from_the_environment_at_any_depth(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "c.toml",
+        """
+        [fleet]
+        port_base = 18000
+        [fleet.services.broker_v2]
+        module = "broker"
+        version = "v2"
+        replicas = 2
+        """,
+    )
+    environ = {
+        "TRADING_FLEET__PORT_BASE": "19000",
+        "TRADING_FLEET__SERVICES__BROKER_V2__REPLICAS": "3",
+        "trading_fleet__database_url": "postgresql+asyncpg://db/trading",
+    }
+
+    fleet = load_config(path, environ=environ).config.fleet
+
+    # Merged key by key: the file's other keys stay (values are validated by the fleet's model).
+    assert fleet == {
+        "port_base": "19000",
+        "database_url": "postgresql+asyncpg://db/trading",
+        "services": {"broker_v2": {"module": "broker", "version": "v2", "replicas": "3"}},
+    }

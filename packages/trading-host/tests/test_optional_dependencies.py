@@ -37,4 +37,15 @@ def test_pyyaml_is_in_the_contracts_extra_not_a_requirement() -> None:
     requirements = requires("trading-host") or []
     yaml = [r.replace('"', "'") for r in requirements if r.lower().startswith("pyyaml")]
     assert yaml
-    assert all("extra == 'contracts'" in r for r in yaml)
+    assert any("extra == 'contracts'" in r for r in yaml)
+    # The fleet extra writes Kubernetes and compose files with it too; neither is a requirement.
+    assert all("extra == 'contracts'" in r or "extra == 'fleet'" in r for r in yaml)
+
+
+def test_the_fleet_without_supervisord_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trading_host._fleet._runner import FleetError, _supervisor
+
+    monkeypatch.setitem(sys.modules, "supervisor.xmlrpc", None)  # as when supervisor is not installed
+
+    with pytest.raises(FleetError, match=r"pip install 'trading-host\[fleet\]'"):
+        _supervisor("supervisor.xmlrpc")
