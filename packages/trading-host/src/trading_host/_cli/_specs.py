@@ -12,6 +12,7 @@ import typer
 from .._contracts._clients import ClientsError, generate_clients, sources
 from .._contracts._committed import Difference, SpecsError, compare, generate, installed_folders, write
 from .._contracts._diff import Change
+from .._contracts._typescript import generate_typescript, typescript_sources
 from .._contracts._validation import MissingValidator
 from .._problems import ConfigError
 from ._options import config_option, fail
@@ -148,13 +149,24 @@ def clients(
             file_okay=False,
         ),
     ] = None,
+    typescript: Annotated[
+        bool,
+        typer.Option(
+            "--typescript",
+            help="Also the TypeScript clients, one npm package per module version (@trading/broker-v2), into "
+            "OUT/typescript/packages/ with openapi-typescript (needs Node.js and npm).",
+        ),
+    ] = False,
 ) -> None:
     """Generate one Python client distribution per module (trading-<module>-client) with one
     subpackage per API version, sync and async, from the committed OpenAPI documents; any endpoint
-    the generator skips or warns about is an error."""
+    the generator skips or warns about is an error. With --typescript, also one TypeScript package
+    per module version, with the stream's message types from the AsyncAPI documents."""
     try:
         found = sources(module, specs=specs_folder)
         results = generate_clients(found, out, check=check)
+        if typescript:
+            results += generate_typescript(typescript_sources(found), out, check=check)
     except ClientsError as exc:
         raise fail(str(exc)) from exc
     stale = [r for r in results if r.stale]
@@ -168,5 +180,5 @@ def clients(
                 for name in names:
                     typer.echo(f"  {label:<8} {name}")
     if check and stale:
-        typer.echo("run `trading-host clients` to regenerate them")
+        typer.echo(f"run `trading-host clients{' --typescript' if typescript else ''}` to regenerate them")
         raise typer.Exit(1)
