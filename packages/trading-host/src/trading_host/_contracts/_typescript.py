@@ -281,7 +281,8 @@ def _index_dts(source: TypeScriptSource) -> str:
         f'export declare const apiVersion: "{source.version}";',
         "",
         f"/** A client of {source.module} {source.version}; `baseUrl` is where the version is served",
-        f"(`{{server}}/api/{{global}}/{source.module}` on a composed host, `{{server}}/{source.version}` standalone). */",
+        f"(`{{server}}/api/{{global}}/{source.module}` on a composed host, "
+        f"`{{server}}/{source.version}` standalone). */",
         f"export declare function create{source.type_name}(options?: ClientOptions): {source.type_name};",
     ]
     if source.asyncapi is not None:
