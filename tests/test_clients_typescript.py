@@ -112,7 +112,11 @@ const order: Schemas["PlacedOrderV2"] = read.data;
 const update = (await updated) as StreamMessages["orders.update"];
 ws.close();
 
-const unauthorized = await createBrokerApiV2({ baseUrl: `${server}/api/v2/broker` }).GET("/orders");
+const wrongKey = createBrokerApiV2({
+  baseUrl: `${server}/api/v2/broker`,
+  headers: { Authorization: "Bearer tb_not_a_key" },
+});
+const unauthorized = await wrongKey.GET("/orders");
 const health = await core.GET("/health");
 const quotes = await datafeed.GET("/quotes", { params: { query: { symbols: "AAPL" } } });
 
@@ -122,7 +126,7 @@ console.log(JSON.stringify({
   read: { id: order.id, account: order.account, symbol: order.symbol, quantity: order.quantity },
   subscribed: reply.topic,
   update: { type: update.type, topic: update.topic, id: update.payload.id, symbol: update.payload.symbol },
-  unauthorized: unauthorized.response.status,
+  unauthorized: [unauthorized.response.status, unauthorized.error?.detail !== undefined],
   health: health.data?.status,
   quote: quotes.data?.d?.[0]?.n,
 }));
@@ -235,6 +239,6 @@ def test_a_node_program_uses_v1_v2_and_the_v2_stream_side_by_side(
     assert out["read"] == {"id": placed, "account": "default", "symbol": "AAPL", "quantity": 7}
     assert out["subscribed"] == 'orders:{"symbol":"AAPL"}'
     assert out["update"] == {"type": "orders.update", "topic": out["subscribed"], "id": placed, "symbol": "AAPL"}
-    assert out["unauthorized"] == 401
+    assert out["unauthorized"] == [401, True]  # the documented 401 body, typed as the error
     assert out["health"] == "ok"
     assert out["quote"] == "AAPL"
