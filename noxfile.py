@@ -231,7 +231,8 @@ def contracts(session: nox.Session) -> None:
     )
     session.run("trading-host", "specs", "--guard")
     session.run("trading-host", "specs", "--check")
-    session.run("trading-host", "clients", "--check", "-m", "core", "-m", "broker", "-m", "datafeed")
+    # --typescript: the npm packages of clients/typescript/ too (needs node and npm; npm ci of its lockfile)
+    session.run("trading-host", "clients", "--check", "--typescript", "-m", "core", "-m", "broker", "-m", "datafeed")
 
 
 @nox.session(requires=["wheels"])
