@@ -115,7 +115,7 @@ def test_a_stream_the_generator_cannot_type_is_refused_by_name(tmp_path: Path, c
 
 def test_without_node_the_error_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     found = shutil.which
-    monkeypatch.setattr(_typescript.shutil, "which", lambda name: None if name == "node" else found(name))
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "node" else found(name))
     source = ClientSource("alpha", "trading-alpha", "1.2.3", {"v1": tmp_path / "alpha.v1.openapi.json"})
 
     with pytest.raises(ClientsError) as raised:
