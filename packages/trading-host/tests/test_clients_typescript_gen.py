@@ -27,6 +27,8 @@ from trading_host._contracts._typescript import generate_typescript, stream_docu
 
 INSTALLED = Installed.from_apis([CoreApi, AlphaV1, AlphaV2], distribution="trading-alpha")
 REPOSITORY_WORKSPACE = Path(__file__).resolve().parents[3] / "clients" / "typescript"
+# The tests sharing the generated packages (one generation, one `npm ci`) run in one xdist worker.
+generated = pytest.mark.xdist_group("clients-typescript-gen")
 
 
 def message(name: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +159,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": root, "workspace": workspace, "sources": ts_sources, "results": results}
 
 
+@generated
 def test_one_package_per_module_version_at_the_release_with_the_lockfile_following(made: dict[str, Any]) -> None:
     workspace: Path = made["workspace"]
     lock = json.loads((workspace / "package-lock.json").read_text())
@@ -179,6 +182,7 @@ def test_one_package_per_module_version_at_the_release_with_the_lockfile_followi
     assert not (workspace / "packages" / "alpha-v1" / "stream.d.ts").exists()
 
 
+@generated
 def test_the_stream_types_come_from_the_asyncapi_document(made: dict[str, Any]) -> None:
     package = made["workspace"] / "packages" / "alpha-v2"
     stream = (package / "stream.d.ts").read_text()
@@ -193,6 +197,7 @@ def test_the_stream_types_come_from_the_asyncapi_document(made: dict[str, Any]) 
     assert json.loads((package / "package.json").read_text())["exports"]["./stream"] == {"types": "./stream.d.ts"}
 
 
+@generated
 def test_the_check_passes_when_fresh_and_lists_what_changed(made: dict[str, Any]) -> None:
     workspace: Path = made["workspace"]
     out = made["root"] / "clients"
