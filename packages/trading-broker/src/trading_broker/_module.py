@@ -50,6 +50,7 @@ class BrokerModule(Module[BrokerSettings]):
             clock=clock,
             initial_balance=settings.initial_balance,
             leverage=settings.leverage,
+            group_commit=settings.group_commit,
             account_leverage={
                 account: own.leverage for account, own in settings.accounts.items() if own.leverage is not None
             },

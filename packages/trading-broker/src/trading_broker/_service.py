@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from . import _buying_power, _keys
@@ -23,6 +24,7 @@ from ._errors import (
     Violation,
 )
 from ._events import BrokerEvent, EventHub, EventKind
+from ._group_commit import GroupCommit
 from ._instruments import BUILTIN_INSTRUMENTS, Instrument, plain
 from ._matching import evaluate
 from ._models import (
@@ -34,6 +36,7 @@ from ._models import (
     OrderRequest,
     OrderStatus,
     Position,
+    Side,
     StatusChange,
 )
 from ._positions import apply_fill
@@ -78,6 +81,47 @@ class Fill:
     account: Account
 
 
+@dataclass(frozen=True)
+class _Placing:
+    """A placement waiting for its transaction: the request, checked against the rules."""
+
+    account: str
+    request: OrderRequest
+    violations: list[Violation]
+    idempotency_key: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A committed placement, with the fill to publish."""
+
+    placement: Placement
+    fill: Fill | None
+
+
+@dataclass
+class _BatchState:
+    """What a batch of placements has read, changed as each of its orders is placed."""
+
+    accounts: dict[str, Account]
+    """The locked accounts, as the orders placed so far left them (with the version stored)."""
+    positions: dict[tuple[str, str], Position]
+    """Their positions by (account, symbol), likewise."""
+    working: dict[tuple[str, str, Side], list[float]]
+    """Their working orders' ``[quantity, notional]`` by (account, symbol, side)."""
+    records: dict[tuple[str, str], IdempotencyRecord]
+    """The idempotency records of the batch's keys: stored ones and the batch's own."""
+    stored_positions: set[tuple[str, str]] = field(init=False)
+    orders: list[Order] = field(default_factory=list)
+    new_records: list[tuple[IdempotencyRecord, datetime]] = field(default_factory=list)
+    moved_positions: set[tuple[str, str]] = field(default_factory=set)
+    moved_accounts: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.stored_positions = set(self.positions)
+
+
 class BrokerService:
     """Places, modifies and cancels orders of accounts, fills them against a price source, and
     keeps each account's positions, executions and balance in a database.
@@ -98,9 +142,12 @@ class BrokerService:
         initial_balance: float = 100_000.0,
         leverage: float = DEFAULT_LEVERAGE,
         account_leverage: Mapping[str, float] | None = None,
+        group_commit: bool = True,
     ) -> None:
         """``leverage``: an account's buying power as a multiple of its equity (see
-        ``_buying_power``); ``account_leverage`` overrides it for some accounts."""
+        ``_buying_power``); ``account_leverage`` overrides it for some accounts. ``group_commit``:
+        concurrent placements share one transaction (and one commit, one fsync); off, each order
+        has a transaction of its own. Either way an order is committed before it is answered."""
         self.instruments = dict(instruments)
         self.store = store if store is not None else BrokerStore(database_url)
         self.prices: PriceSource = prices if prices is not None else SimulatedPrices(self.instruments)
@@ -117,13 +164,16 @@ class BrokerService:
         # What the last check of the working orders saw: the time, and each symbol's price.
         self._checked_at: datetime | None = None
         self._checked: dict[str, float] = {}
+        self._group: GroupCommit[_Placing, _Placed] | None = GroupCommit(self._place_batch) if group_commit else None
 
     async def open(self) -> None:
         """Open (and migrate) the database; the module's lifespan calls it once."""
         await self.store.open()
 
     async def close(self) -> None:
-        """Close the database connections."""
+        """Close the database connections, once the placements under way are written."""
+        if self._group is not None:
+            await self._group.drain()
         await self.store.close()
 
     def now(self) -> datetime:
@@ -169,22 +219,33 @@ class BrokerService:
         violations = self.violations(request, strictness)
         if refuses(violations, strictness):
             raise InvalidOrder(violations)
-        fingerprint = _fingerprint(request)
+        job = _Placing(account, request, violations, idempotency_key, _fingerprint(request))
+        placed = await (self._group.submit(job) if self._group is not None else self._place_alone(job))
+        placement = placed.placement
+        if not placement.replayed:
+            order = placement.order
+            await self._published(order, "rejected" if order.status is OrderStatus.REJECTED else "placed", placed.fill)
+        return placement
+
+    async def _place_alone(self, job: _Placing) -> _Placed:
+        """Place one order in a transaction of its own (``group_commit = false``, and the fallback
+        of a batch that failed as a whole)."""
+        account, request, violations, idempotency_key = job.account, job.request, job.violations, job.idempotency_key
         for attempt in range(_PLACEMENT_ATTEMPTS):
             try:
                 async with self.store.write() as tx:
                     if idempotency_key is not None:
                         record = await tx.idempotency(account, idempotency_key)
                         if record is not None:
-                            if record.fingerprint != fingerprint:
+                            if record.fingerprint != job.fingerprint:
                                 raise IdempotencyKeyReused(idempotency_key)
-                            return Placement(record.order, replayed=True)
+                            return _Placed(Placement(record.order, replayed=True), None)
                     if not violations:
                         await self._check_buying_power(tx, account, request)
                     order, fill = await self._new_order(tx, account, request, violations)
                     await tx.insert_order(order)
                     if idempotency_key is not None:
-                        record = IdempotencyRecord(account, idempotency_key, fingerprint, order)
+                        record = IdempotencyRecord(account, idempotency_key, job.fingerprint, order)
                         await tx.insert_idempotency(record, order.created_at)
             except DuplicateIdempotencyKey:
                 if attempt + 1 == _PLACEMENT_ATTEMPTS:
@@ -192,14 +253,142 @@ class BrokerService:
                 continue
             except StaleWrite as exc:
                 raise ConcurrentModification(f"the {request.symbol} position of account {account!r}") from exc
-            await self._published(order, "rejected" if order.status is OrderStatus.REJECTED else "placed", fill)
-            return Placement(order)
+            return _Placed(Placement(order), fill)
         raise AssertionError("unreachable: the loop returns or raises")
 
-    async def _new_order(
-        self, tx: Transaction, account: str, request: OrderRequest, violations: list[Violation]
-    ) -> tuple[Order, Fill | None]:
-        now = self._clock()
+    async def _place_batch(self, jobs: Sequence[_Placing]) -> list[_Placed | Exception]:
+        """Place a batch of orders in one transaction (see :meth:`_place_together`). When the batch
+        fails as a whole (another process stored one of its idempotency keys first, a row changed
+        under it, a statement failed), nothing of it was stored, and each order is placed again in
+        a transaction of its own, so that one order's failure never fails the others."""
+        try:
+            return await self._place_together(jobs)
+        except DatabaseUnavailable:
+            raise  # no order could be stored now; each caller gets the 503
+        except (DuplicateIdempotencyKey, StaleWrite) as exc:
+            log.info("a batch of %d placements met a concurrent write (%s); placing them one by one", len(jobs), exc)
+        except Exception:
+            log.exception("a batch of %d placements failed; placing them one by one", len(jobs))
+        results: list[_Placed | Exception] = []
+        for job in jobs:
+            try:
+                results.append(await self._place_alone(job))
+            except Exception as exc:  # this order's own failure, its caller's answer
+                results.append(exc)
+        return results
+
+    async def _place_together(self, jobs: Sequence[_Placing]) -> list[_Placed | Exception]:
+        """Place ``jobs`` in order, in one transaction, with one statement per table for the batch:
+        the accounts they need are locked (in the order of their ids) and read with their positions,
+        working orders and idempotency keys once; each order is then checked and matched in memory
+        against the state the orders before it left (so fills of one account stay serialised and
+        see each other's positions); then the new rows are written and the transaction committed.
+
+        An order that is refused (buying power, a reused idempotency key, its price source failing)
+        gets its exception as its result and changes nothing; the others go on. Returns after the
+        commit."""
+        results: list[_Placed | Exception] = []
+        plans: list[tuple[datetime, float | None] | Exception] = []
+        for job in jobs:
+            at = self._clock()
+            try:
+                last = None if job.violations else self.prices.last_price(job.request.symbol, at)
+            except Exception as exc:  # the price source's failure fails this order alone
+                plans.append(exc)
+                continue
+            plans.append((at, last))
+        needing = {
+            job.account
+            for job, plan in zip(jobs, plans, strict=True)
+            if not isinstance(plan, Exception)
+            and not job.violations
+            and (plan[1] is not None or _buying_power.reference_price(job.request, None) is not None)
+        }
+        keys = {(job.account, job.idempotency_key) for job in jobs if job.idempotency_key is not None}
+        async with self.store.write() as tx:
+            state = _BatchState(
+                accounts=await tx.lock_accounts(needing, initial_balance=self.initial_balance, now=self._clock()),
+                positions=await tx.positions_of(needing),
+                working=await tx.working_exposures(needing),
+                records=await tx.idempotency_many(keys),
+            )
+            for job, plan in zip(jobs, plans, strict=True):
+                if isinstance(plan, Exception):
+                    results.append(plan)
+                    continue
+                try:
+                    results.append(self._place_in_batch(state, job, *plan))
+                except Exception as exc:  # raised before the order touched the batch's state
+                    if not isinstance(exc, InvalidOrder | IdempotencyKeyReused):
+                        log.exception("placing an order of account %r failed", job.account)
+                    results.append(exc)
+            await tx.insert_placed(state.orders, state.new_records)
+            for key in sorted(state.moved_positions):
+                await tx.save_position(state.positions[key], new=key not in state.stored_positions)
+            for account in sorted(state.moved_accounts):
+                await tx.save_account(state.accounts[account])
+        return results
+
+    def _place_in_batch(self, state: _BatchState, job: _Placing, at: datetime, last: float | None) -> _Placed:
+        """One order of a batch, checked and matched against ``state``, which it then updates:
+        everything that may raise comes before the first change to ``state``."""
+        key = (job.account, job.idempotency_key) if job.idempotency_key is not None else None
+        if key is not None:
+            record = state.records.get(key)
+            if record is not None:
+                if record.fingerprint != job.fingerprint:
+                    raise IdempotencyKeyReused(record.key)
+                return _Placed(Placement(copy.deepcopy(record.order), replayed=True), None)
+        account = state.accounts.get(job.account)
+        held = {s: p for (a, s), p in state.positions.items() if a == job.account}
+        if not job.violations and account is not None:
+            open_positions = [held[s] for s in sorted(held) if held[s].is_open]
+            working = [
+                _buying_power.Working(symbol, side, q, n)
+                for (a, symbol, side), (q, n) in sorted(state.working.items())
+                if a == job.account
+            ]
+            found = self._buying_power_violation(job.account, job.request, last, account, open_positions, working, at)
+            if found is not None:
+                raise InvalidOrder([found])
+        order = self._order_for(job.account, job.request, at)
+        filled: tuple[Execution, Position, float] | None = None
+        if job.violations:
+            order.set_status(OrderStatus.REJECTED, at, "; ".join(v.message for v in job.violations))
+        else:
+            fill_price = self._trigger(order, last, at)
+            if fill_price is not None:
+                assert account is not None, "an order with a price has its account locked"
+                filled = self._fill(order, fill_price, account, held.get(order.symbol), at)
+        # From here on nothing raises: the order's changes go into the batch's state.
+        fill: Fill | None = None
+        if filled is not None:
+            assert account is not None
+            execution, moved, realised = filled
+            position_key = (order.account, order.symbol)
+            state.positions[position_key] = moved
+            state.moved_positions.add(position_key)
+            if realised:
+                account = state.accounts[order.account] = self._realise(account, realised, at)
+                state.moved_accounts.add(order.account)
+            stored_version = moved.version + 1 if position_key in state.stored_positions else 0
+            fill = Fill(execution, replace(moved, last_price=last, version=stored_version), account)
+        if order.status is OrderStatus.WORKING:
+            price = order.limit_price if order.limit_price is not None else order.stop_price
+            exposure = state.working.setdefault((order.account, order.symbol, order.side), [0.0, 0.0])
+            exposure[0] += order.quantity
+            if price is not None:
+                exposure[1] += order.quantity * price
+        state.orders.append(order)
+        if key is not None:
+            assert job.idempotency_key is not None
+            record = IdempotencyRecord(job.account, job.idempotency_key, job.fingerprint, order)
+            state.records[key] = record
+            state.new_records.append((record, order.created_at))
+        return _Placed(Placement(order), fill)
+
+    def _order_for(self, account: str, request: OrderRequest, now: datetime) -> Order:
+        """A new working order for ``request``, not yet matched nor stored."""
         order = Order(
             id=str(uuid.uuid4()),
             account=account,
@@ -213,6 +402,13 @@ class BrokerService:
             updated_at=now,
         )
         order.status_history.append(StatusChange(OrderStatus.WORKING, now, "placed"))
+        return order
+
+    async def _new_order(
+        self, tx: Transaction, account: str, request: OrderRequest, violations: list[Violation]
+    ) -> tuple[Order, Fill | None]:
+        now = self._clock()
+        order = self._order_for(account, request, now)
         if violations:
             order.set_status(OrderStatus.REJECTED, now, "; ".join(v.message for v in violations))
             return order, None
@@ -310,29 +506,48 @@ class BrokerService:
         whose current form ``before`` is left out of what the working orders take."""
         now = self._clock()
         last = self.prices.last_price(request.symbol, now)
-        price = _buying_power.reference_price(request, last)
-        if price is None:
+        if _buying_power.reference_price(request, last) is None:
             return  # no price: the order is rejected when it is matched
         # The account's row, locked: placements and fills of one account are checked one at a time.
         stored = await tx.lock_account(account, initial_balance=self.initial_balance, now=now)
-        held = self._valued(await tx.positions(account), now)
+        held = await tx.positions(account)
         working = await tx.working_exposure(account, exclude=modifying)
-        equity = self._summary(account, stored, held).equity
+        found = self._buying_power_violation(account, request, last, stored, held, working, now, before=before)
+        if found is not None:
+            raise InvalidOrder([found])
+
+    def _buying_power_violation(
+        self,
+        account: str,
+        request: OrderRequest,
+        last: float | None,
+        stored: Account,
+        held: list[Position],
+        working: list[_buying_power.Working],
+        now: datetime,
+        *,
+        before: OrderRequest | None = None,
+    ) -> Violation | None:
+        """The ``buying_power`` violation of ``request`` given the account's row, its open
+        positions (by symbol) and its working orders; ``None`` when it fits."""
+        price = _buying_power.reference_price(request, last)
+        if price is None:
+            return None
+        valued = self._valued(held, now)
+        equity = self._summary(account, stored, valued).equity
         power = _buying_power.buying_power(
-            leverage=self.leverage_of(account), equity=equity, positions=held, working=working
+            leverage=self.leverage_of(account), equity=equity, positions=valued, working=working
         )
-        position = next((p.quantity for p in held if p.symbol == request.symbol), 0.0)
+        position = next((p.quantity for p in valued if p.symbol == request.symbol), 0.0)
         same_side = sum(w.quantity for w in working if (w.symbol, w.side) == (request.symbol, request.side))
         previous = 0.0
         if before is not None:
             before_price = _buying_power.reference_price(before, last)
             if before_price is not None:
                 previous = _buying_power.needed(before, before_price, held=position, same_side=same_side)
-        found = _buying_power.violation(
+        return _buying_power.violation(
             account, request, price, power, held=position, same_side=same_side, before=previous
         )
-        if found is not None:
-            raise InvalidOrder([found])
 
     async def _working(self, tx: Transaction, account: str, order_id: str, action: str) -> Order:
         """The account's order, locked, if it is still working."""
@@ -458,6 +673,25 @@ class BrokerService:
         """Trigger and fill ``order`` if the last price says so, moving its account's position
         and balance in ``tx``. The caller stores the order."""
         last = self.prices.last_price(order.symbol, now)
+        fill_price = self._trigger(order, last, now)
+        if fill_price is None:
+            return None
+        # Lock order: the order (held by the caller), then the account, then its position.
+        account = await tx.lock_account(order.account, initial_balance=self.initial_balance, now=now)
+        held = await tx.position(order.account, order.symbol)
+        filled = self._fill(order, fill_price, account, held, now)
+        if filled is None:
+            return None
+        execution, moved, realised = filled
+        moved = await tx.save_position(moved, new=held is None)
+        if realised:  # a fill that only opens or adds to a position leaves the balance as it is
+            account = await tx.save_account(self._realise(account, realised, now))
+        return Fill(execution, replace(moved, last_price=last), account)
+
+    @staticmethod
+    def _trigger(order: Order, last: float | None, now: datetime) -> float | None:
+        """Apply ``last`` to ``order``: reject it without a price, trigger its stop if reached; the
+        price its rest fills at now, or ``None`` when it does not fill."""
         if last is None:
             order.set_status(OrderStatus.REJECTED, now, f"no price for {order.symbol}")
             return None
@@ -465,11 +699,14 @@ class BrokerService:
         if decision.triggers_stop:
             order.stop_triggered = True
             order.set_status(OrderStatus.WORKING, now, f"stop {plain(order.stop_price)} reached at {plain(last)}")
-        if decision.fill_price is None:
-            return None
-        # Lock order: the order (held by the caller), then the account, then its position.
-        account = await tx.lock_account(order.account, initial_balance=self.initial_balance, now=now)
-        held = await tx.position(order.account, order.symbol)
+        return decision.fill_price
+
+    def _fill(
+        self, order: Order, fill_price: float, account: Account, held: Position | None, now: datetime
+    ) -> tuple[Execution, Position, float] | None:
+        """Fill the rest of ``order`` at ``fill_price``: its execution (added to the order, which
+        becomes filled), the position it moves ``held`` to, and the P&L it realises. ``None`` when
+        the order had to be rejected instead (the reason is on the order). Nothing is stored."""
         quantity = order.quantity - order.filled_quantity
         try:
             moved, realised = apply_fill(
@@ -478,7 +715,7 @@ class BrokerService:
                 symbol=order.symbol,
                 side=order.side,
                 quantity=quantity,
-                price=decision.fill_price,
+                price=fill_price,
                 at=now,
             )
         except ArithmeticError as exc:
@@ -498,23 +735,19 @@ class BrokerService:
             symbol=order.symbol,
             side=order.side,
             quantity=quantity,
-            price=decision.fill_price,
+            price=fill_price,
             time=now,
             realised_pnl=realised,
         )
         order.executions.append(execution)
-        order.set_status(OrderStatus.FILLED, now, f"filled at {plain(decision.fill_price)}")
-        moved = await tx.save_position(moved, new=held is None)
-        if realised:  # a fill that only opens or adds to a position leaves the balance as it is
-            account = await tx.save_account(
-                replace(
-                    account,
-                    balance=account.balance + realised,
-                    realised_pnl=account.realised_pnl + realised,
-                    updated_at=now,
-                )
-            )
-        return Fill(execution, replace(moved, last_price=last), account)
+        order.set_status(OrderStatus.FILLED, now, f"filled at {plain(fill_price)}")
+        return execution, moved, realised
+
+    @staticmethod
+    def _realise(account: Account, realised: float, now: datetime) -> Account:
+        return replace(
+            account, balance=account.balance + realised, realised_pnl=account.realised_pnl + realised, updated_at=now
+        )
 
     # -- positions, executions, account
 
@@ -617,4 +850,12 @@ class BrokerService:
         """Facts for the module's health report; raises when the database cannot be read."""
         async with self.store.read() as tx:
             count = await tx.count_orders()
-        return {"orders": count, "instruments": len(self.instruments), "database": self.store.backend}
+        report: dict[str, object] = {
+            "orders": count,
+            "instruments": len(self.instruments),
+            "database": self.store.backend,
+        }
+        if self._group is not None:
+            stats = self._group.stats
+            report["group_commit"] = {"batches": stats.batches, "orders": stats.jobs, "largest_batch": stats.largest}
+        return report

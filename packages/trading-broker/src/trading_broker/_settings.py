@@ -57,6 +57,11 @@ class BrokerSettings(BaseModel):
     """Buying power as a multiple of equity: an account may hold open positions and working orders
     worth at most ``leverage`` x its equity, long and short alike (1: no more than the equity; 0:
     only orders that reduce a position). An order beyond it is refused (422 ``buying_power``)."""
+    group_commit: bool = True
+    """Concurrent order placements share one database transaction: one commit (one fsync) for the
+    whole batch, read and written with one statement per table. Each order is still answered only
+    once its batch is committed, and an order that fails does not fail the others. Off, every order
+    has a transaction (and a commit) of its own."""
     accounts: dict[Account, AccountSettings] = Field(default_factory=dict)
     """Per-account settings, by account: ``accounts = {alice = {leverage = 1}}``."""
     health_details: bool = False

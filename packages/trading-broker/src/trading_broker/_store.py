@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -344,6 +344,92 @@ class Transaction:
         except IntegrityError as exc:
             raise DuplicateIdempotencyKey(record.key) from exc
 
+    # -- a batch of placements (group commit): each read and write is one statement for the batch
+
+    async def lock_accounts(
+        self, account_ids: Collection[str], *, initial_balance: float, now: datetime
+    ) -> dict[str, Account]:
+        """The rows of these accounts, created with ``initial_balance`` where new, locked until the
+        end of the transaction, in the order of their ids (so that two batches locking the same
+        accounts in other processes cannot deadlock): :meth:`lock_account` for many at once."""
+        ids = sorted(account_ids)
+        if not ids:
+            return {}
+        rows = [to_row(Account(i, initial_balance, 0.0, now, now), accounts) for i in ids]
+        await self._connection.execute(self._insert_ignore_many(accounts, ["id"]), rows)
+        query = select(accounts).where(accounts.c.id.in_(ids)).order_by(accounts.c.id).with_for_update()
+        found = {row["id"]: from_row(Account, row) for row in (await self._connection.execute(query)).mappings()}
+        assert len(found) == len(ids), "the rows were inserted or already there"
+        return found
+
+    async def positions_of(self, account_ids: Collection[str]) -> dict[tuple[str, str], Position]:
+        """Every position (flat ones included) of these accounts, by (account, symbol); lock the
+        accounts first."""
+        if not account_ids:
+            return {}
+        query = select(positions).where(positions.c.account.in_(sorted(account_ids)))
+        rows = (await self._connection.execute(query)).mappings()
+        return {(row["account"], row["symbol"]): from_row(Position, row) for row in rows}
+
+    async def working_exposures(self, account_ids: Collection[str]) -> dict[tuple[str, str, Side], list[float]]:
+        """:meth:`working_exposure` of many accounts: ``[quantity, notional]`` by (account, symbol, side)."""
+        if not account_ids:
+            return {}
+        price = func.coalesce(orders.c.limit_price, orders.c.stop_price)
+        query = (
+            select(
+                orders.c.account,
+                orders.c.symbol,
+                orders.c.side,
+                func.sum(orders.c.quantity),
+                func.sum(orders.c.quantity * price),
+            )
+            .where(orders.c.account.in_(sorted(account_ids)), orders.c.status == OrderStatus.WORKING.value)
+            .group_by(orders.c.account, orders.c.symbol, orders.c.side)
+        )
+        rows = (await self._connection.execute(query)).all()
+        return {(a, symbol, Side(side)): [float(q or 0), float(n or 0)] for a, symbol, side, q, n in rows}
+
+    async def idempotency_many(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRecord]:
+        """:meth:`idempotency` of many (account, key) pairs at once; those not stored are left out."""
+        wanted = sorted((account, key) for account, key in keys if storable(key))
+        if not wanted:
+            return {}
+        query = select(idempotency_keys).where(tuple_(idempotency_keys.c.account, idempotency_keys.c.key).in_(wanted))
+        return {
+            (row["account"], row["key"]): IdempotencyRecord(
+                row["account"], row["key"], row["fingerprint"], from_row(Order, row["response"])
+            )
+            for row in (await self._connection.execute(query)).mappings()
+        }
+
+    async def insert_placed(
+        self, new_orders: Sequence[Order], records: Sequence[tuple[IdempotencyRecord, datetime]]
+    ) -> None:
+        """Store new orders with their executions, and their idempotency records, each table in
+        one statement; :class:`DuplicateIdempotencyKey` when another transaction stored a key first."""
+        if new_orders:
+            await self._connection.execute(orders.insert(), [to_row(o, orders) for o in new_orders])
+            fills = [to_row(e, executions) for o in new_orders for e in o.executions]
+            if fills:
+                await self._connection.execute(executions.insert(), fills)
+        if records:
+            values = [
+                {
+                    "account": record.account,
+                    "key": record.key,
+                    "fingerprint": record.fingerprint,
+                    "order_id": record.order.id,
+                    "response": to_json(record.order),
+                    "created_at": at,
+                }
+                for record, at in records
+            ]
+            try:
+                await self._connection.execute(idempotency_keys.insert(), values)
+            except IntegrityError as exc:
+                raise DuplicateIdempotencyKey(", ".join(r.key for r, _ in records)) from exc
+
     # -- API keys
 
     async def insert_api_key(self, key: StoredKey) -> None:
@@ -373,6 +459,11 @@ class Transaction:
         # offers it per dialect only.
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         return insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+
+    def _insert_ignore_many(self, table: Any, keys: list[str]) -> Any:
+        """:meth:`_insert_ignore` for an ``executemany`` of rows."""
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        return insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
 class BrokerStore:
