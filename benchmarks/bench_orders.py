@@ -1,26 +1,36 @@
-"""Order placements per second on SQLite and on PostgreSQL, durability on, side by side in one run.
+"""Order placements per second on SQLite and on PostgreSQL, durability on, side by side in one run,
+with group commit (the default) and without it, against the floor the disk and the databases set.
 
 Two ways to place, each against both databases:
 
-    http      a real uvicorn process per database (``uvicorn trading_host.main:app``, broker only,
-              one worker), and ``--concurrency`` httpx clients POSTing ``/api/v1/broker/orders``
-              over real HTTP; an order is counted when its 200 has arrived, that is after its
-              commit (SQLite: WAL, synchronous=FULL, fsync per commit; PostgreSQL:
-              synchronous_commit=on)
+    http      a real uvicorn process per database and path (``uvicorn trading_host.main:app``,
+              broker only, one worker), and ``--concurrency`` httpx clients POSTing
+              ``/api/v1/broker/orders`` over real HTTP; an order is counted when its 200 has
+              arrived, that is after its commit (SQLite: WAL, synchronous=FULL, fsync per commit;
+              PostgreSQL: synchronous_commit=on)
     service   the same ``BrokerService`` called in-process with the same concurrency: the
               storage cost without HTTP
 
+Two paths: ``group`` (``group_commit = true``: concurrent placements share one transaction and
+one commit) and ``single`` (``group_commit = false``: one transaction and one commit per order).
 Two kinds of order: ``market`` (fills at once: the order, its execution, the position and the
-account balance in one transaction) and ``limit`` (stays working: the order alone). Rounds run
-every (way, database, kind) once, in a shuffled order; the table shows medians and the median of
-the same-round PostgreSQL/SQLite ratios. Every stored order is counted at the end, so a fast but
-lossy variant would fail the run.
+account balance in one transaction) and ``limit`` (stays working: the order alone).
+
+The floor, measured in every round beside the placements: the rate of ``fsync`` on the disk of
+the SQLite file (and of PostgreSQL's data directory when it is that disk), and on each database,
+through the broker's own engine and transaction, the rate of empty write transactions (the cost of
+a transaction without a statement) and of durable one-row commits (one UPDATE each, committed to
+disk): the most orders one writer committing each order alone could place.
+
+Rounds run every (way, database, kind, path) and the floor once, in a shuffled order; the table
+shows medians and the median of the same-round group/single and PostgreSQL/SQLite ratios. Every
+stored order is counted at the end, so a fast but lossy variant would fail the run.
 
     python benchmarks/bench_orders.py             # full run
     python benchmarks/bench_orders.py --quick     # CI smoke: one small round, same table
 
 PostgreSQL: ``--postgres URL`` names a server database to connect to (default the local server,
-user postgres); the script creates a fresh database per run and drops it at the end.
+user postgres); the script creates fresh databases per run and drops them at the end.
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from trading_broker import BrokerService, OrderRequest, OrderType, Strictness
 from trading_broker._database import normalize_url
+from trading_broker._store import BrokerStore
 
 HOST_VARIABLES = ("TRADING_CONFIG", "GLOBAL_VERSION", "ENABLED_MODULES", "MODULE_VERSION", "TRADING_API_PREFIX")
 ORDERS_PATH = "/api/v1/broker/orders"
@@ -62,17 +73,41 @@ REQUESTS = {
 }
 
 
+PATHS = ("group", "single")
+DATABASES = ("sqlite", "postgresql")
+KINDS = ("market", "limit")
+# The goals of issue 11, checked against the group path: in-process orders a second by kind, and
+# over HTTP market orders a second and their p99 in milliseconds.
+SERVICE_GOALS = {"market": 2_000, "limit": 5_000}
+HTTP_GOAL, HTTP_P99_GOAL_MS = 600, 100.0
+# Seconds each floor measurement runs for (in every round).
+FLOOR_SECONDS = 0.5
+
+
 @dataclass
 class Variant:
     way: str
     database: str
     kind: str
+    path: str
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    commits: int = 0
+    orders: int = 0
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.way, self.database, self.kind)
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.way, self.database, self.kind, self.path)
+
+
+@dataclass
+class Floor:
+    """The floor's measurements, one per round: fsyncs a second, empty transactions and durable
+    one-row commits a second by database."""
+
+    fsync: list[float] = field(default_factory=list)
+    empty: dict[str, list[float]] = field(default_factory=lambda: {db: [] for db in DATABASES})
+    commit: dict[str, list[float]] = field(default_factory=lambda: {db: [] for db in DATABASES})
 
 
 # -- databases
@@ -84,6 +119,15 @@ async def _admin(server_url: str, statement: str) -> None:
     try:
         async with engine.connect() as connection:
             await connection.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+
+async def _scalar(server_url: str, statement: str) -> Any:
+    engine = create_async_engine(normalize_url(server_url))
+    try:
+        async with engine.connect() as connection:
+            return (await connection.exec_driver_sql(statement)).scalar()
     finally:
         await engine.dispose()
 
@@ -113,7 +157,8 @@ async def durability_facts(url: str) -> str:
                 return f"journal_mode={mode}, synchronous={names.get(int(sync or 0), sync)}"
             commit = (await connection.exec_driver_sql("SHOW synchronous_commit")).scalar()
             fsync = (await connection.exec_driver_sql("SHOW fsync")).scalar()
-            return f"synchronous_commit={commit}, fsync={fsync}"
+            method = (await connection.exec_driver_sql("SHOW wal_sync_method")).scalar()
+            return f"synchronous_commit={commit}, fsync={fsync}, wal_sync_method={method}"
     finally:
         await service.close()
 
@@ -128,6 +173,67 @@ async def stored_orders(url: str) -> int:
         await service.close()
 
 
+# -- the floor
+
+
+def fsync_rate(folder: Path, seconds: float = FLOOR_SECONDS) -> float:
+    """``fsync`` calls a second on ``folder``'s disk, each after rewriting one 4 KiB page (what a
+    commit of one small transaction asks of the disk at least)."""
+    path = folder / "fsync-probe"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        page = b"\0" * 4096
+        count = 0
+        started = time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds:
+            os.pwrite(fd, page, 0)
+            os.fsync(fd)
+            count += 1
+        return count / elapsed
+    finally:
+        os.close(fd)
+        path.unlink()
+
+
+async def transaction_rates(url: str, seconds: float = FLOOR_SECONDS) -> tuple[float, float]:
+    """Through the broker's store (its engine, its write transaction): empty write transactions a
+    second, and durable one-row commits a second (an UPDATE of one row of a scratch table, one
+    writer, each committed before the next)."""
+    store = BrokerStore(url)
+    await store.open()
+    try:
+        async with store.engine.begin() as connection:
+            await connection.exec_driver_sql(
+                "CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, n INTEGER)"
+            )
+            await connection.exec_driver_sql("DELETE FROM bench_floor")
+            await connection.exec_driver_sql("INSERT INTO bench_floor VALUES (1, 0)")
+        rates = []
+        for statement in (None, "UPDATE bench_floor SET n = n + 1 WHERE id = 1"):
+            count = 0
+            started = time.perf_counter()
+            while (elapsed := time.perf_counter() - started) < seconds:
+                async with store.write() as tx:
+                    if statement is not None:
+                        await tx._connection.exec_driver_sql(statement)
+                count += 1
+            rates.append(count / elapsed)
+        return rates[0], rates[1]
+    finally:
+        await store.close()
+
+
+def same_disk(folder: Path, postgres_url: str) -> str:
+    """Whether PostgreSQL's data directory is on the disk of ``folder`` (where the fsyncs are measured)."""
+    try:
+        data = asyncio.run(_scalar(postgres_url, "SHOW data_directory"))
+        same = os.stat(str(data)).st_dev == os.stat(folder).st_dev
+    except Exception as exc:  # a remote server, or a directory this user cannot see
+        return f"PostgreSQL's data directory cannot be checked here ({type(exc).__name__})"
+    where = "on the same disk" if same else "on another disk"
+    return f"PostgreSQL's data directory {data} is {where}"
+
+
 # -- servers
 
 
@@ -140,13 +246,14 @@ def free_port() -> int:
 class Server:
     """``uvicorn trading_host.main:app`` serving the broker alone on ``url``."""
 
-    def __init__(self, url: str, folder: Path) -> None:
+    def __init__(self, url: str, folder: Path, *, group_commit: bool) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in HOST_VARIABLES and not k.startswith("TRADING_MODULES__")}
         env.update(
             ENABLED_MODULES="broker",
             GLOBAL_VERSION="v1",
             TRADING_MODULES__BROKER__DATABASE_URL=url,
+            TRADING_MODULES__BROKER__GROUP_COMMIT="true" if group_commit else "false",
             # The matcher re-checks working orders; the limit orders of this benchmark pile up,
             # so it would compete with the placements it is not measuring.
             TRADING_MODULES__BROKER__MATCH_INTERVAL="3600",
@@ -207,7 +314,17 @@ async def drive(count: int, concurrency: int, place: Callable[[], Awaitable[None
     return count / (time.perf_counter() - started), latencies
 
 
-async def http_round(base_url: str, kind: str, count: int, concurrency: int) -> tuple[float, list[float]]:
+Round = tuple[float, list[float], int]
+"""A round's orders a second, each placement's seconds, and how many commits placed them."""
+
+
+async def _batches(client: httpx.AsyncClient) -> int:
+    """The server's group-commit batches so far (from the broker's health report); 0 without."""
+    health = (await client.get("/api/v1/core/health")).json()
+    return int(health["modules"]["broker"].get("group_commit", {}).get("batches", 0))
+
+
+async def http_round(base_url: str, kind: str, count: int, concurrency: int, *, group_commit: bool) -> Round:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
 
@@ -217,11 +334,14 @@ async def http_round(base_url: str, kind: str, count: int, concurrency: int) -> 
                 raise RuntimeError(f"{base_url}: {response.status_code} {response.text}")
 
         await place()  # a connection opened before the clock starts
-        return await drive(count, concurrency, place)
+        before = await _batches(client)
+        rate, latencies = await drive(count, concurrency, place)
+        commits = await _batches(client) - before if group_commit else count
+        return rate, latencies, commits
 
 
-async def service_round(url: str, kind: str, count: int, concurrency: int) -> tuple[float, list[float]]:
-    service = BrokerService(database_url=url, leverage=LEVERAGE)
+async def service_round(url: str, kind: str, count: int, concurrency: int, *, group_commit: bool) -> Round:
+    service = BrokerService(database_url=url, leverage=LEVERAGE, group_commit=group_commit)
     await service.open()
     try:
 
@@ -229,7 +349,11 @@ async def service_round(url: str, kind: str, count: int, concurrency: int) -> tu
             await service.place("bench", REQUESTS[kind], strictness=Strictness.BASIC)
 
         await place()
-        return await drive(count, concurrency, place)
+        before = (await service.health()).get("group_commit", {"batches": 0})
+        rate, latencies = await drive(count, concurrency, place)
+        after = (await service.health()).get("group_commit", {"batches": 0})
+        commits = after["batches"] - before["batches"] if group_commit else count  # type: ignore[index]
+        return rate, latencies, commits
     finally:
         await service.close()
 
@@ -242,88 +366,158 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def report(variants: list[Variant], facts: dict[str, str], args: argparse.Namespace, seconds: float) -> None:
+def _median_ratio(top: list[float], bottom: list[float]) -> str:
+    return f"{statistics.median(t / b for t, b in zip(top, bottom, strict=True)):.2f}x"
+
+
+def report(
+    variants: list[Variant], floor: Floor, facts: dict[str, str], args: argparse.Namespace, seconds: float
+) -> None:
     print(
         f"# bench_orders  (python {platform.python_version()}, {os.cpu_count()} CPUs, {seconds:.0f} s, "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})"
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f})"
     )
     print(
         f"# {args.repeats} rounds x {args.orders} orders per variant, {args.concurrency} concurrent placers, "
         "shuffled; medians"
     )
-    for database, fact in facts.items():
-        print(f"# {database}: {fact}")
+    for fact in facts.values():
+        print(f"# {fact}")
+    fsync = statistics.median(floor.fsync)
+    print(f"# floor: fsync of the disk {fsync:,.0f}/s ({1000 / fsync:.2f} ms)")
+    commit_floor = {db: statistics.median(floor.commit[db]) for db in DATABASES}
+    for db in DATABASES:
+        empty = statistics.median(floor.empty[db])
+        print(
+            f"#        {db}: empty write transaction {empty:,.0f}/s ({1000 / empty:.2f} ms), durable one-row commit "
+            f"{commit_floor[db]:,.0f}/s ({1000 / commit_floor[db]:.2f} ms) = {commit_floor[db] / fsync:.2f}x fsync"
+        )
     print()
-    header = f"{'way':<8} {'database':<11} {'kind':<7} {'orders/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'pg/sqlite':>10}"
+    header = (
+        f"{'way':<8} {'database':<11} {'kind':<7} {'path':<7} {'orders/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'/commit':>8} {'commits/s':>9} {'of floor':>8} {'grp/single':>10} {'pg/sqlite':>9}"
+    )
     print(header)
     print("-" * len(header))
     by_key = {v.key: v for v in variants}
     for variant in variants:
-        ratio = ""
+        rate = statistics.median(variant.rates)
+        per_commit = variant.orders / variant.commits if variant.commits else float("nan")
+        commits = rate / per_commit
+        vs_path = ""
+        if variant.path == "group":
+            vs_path = _median_ratio(variant.rates, by_key[(*variant.key[:3], "single")].rates)
+        vs_db = ""
         if variant.database == "postgresql":
-            sqlite = by_key[(variant.way, "sqlite", variant.kind)]
-            ratios = [p / s for p, s in zip(variant.rates, sqlite.rates, strict=True)]
-            ratio = f"{statistics.median(ratios):.2f}x"
+            vs_db = _median_ratio(variant.rates, by_key[(variant.way, "sqlite", variant.kind, variant.path)].rates)
         print(
-            f"{variant.way:<8} {variant.database:<11} {variant.kind:<7} {statistics.median(variant.rates):>9.0f} "
-            f"{percentile(variant.latencies, 0.5) * 1000:>8.1f} {percentile(variant.latencies, 0.99) * 1000:>8.1f} "
-            f"{ratio:>10}"
+            f"{variant.way:<8} {variant.database:<11} {variant.kind:<7} {variant.path:<7} {rate:>9.0f} "
+            f"{percentile(variant.latencies, 0.5) * 1000:>7.1f} {percentile(variant.latencies, 0.99) * 1000:>7.1f} "
+            f"{per_commit:>8.1f} {commits:>9.0f} {commits / commit_floor[variant.database]:>8.0%} {vs_path:>10} "
+            f"{vs_db:>9}"
         )
+    print()
+    print("/commit: orders per commit; of floor: commits a second over the durable one-row commit rate")
+    goals = []
+    for variant in variants:
+        if variant.path != "group":
+            continue
+        rate = statistics.median(variant.rates)
+        if variant.way == "service":
+            goal = SERVICE_GOALS[variant.kind]
+            goals.append(
+                (f"in-process {variant.kind} on {variant.database} >= {goal:,}/s", rate >= goal, f"{rate:,.0f}")
+            )
+        elif variant.kind == "market":
+            p99 = percentile(variant.latencies, 0.99) * 1000
+            met = rate >= HTTP_GOAL and p99 <= HTTP_P99_GOAL_MS
+            goal_text = f"HTTP market on {variant.database} >= {HTTP_GOAL}/s, p99 <= {HTTP_P99_GOAL_MS:.0f} ms"
+            goals.append((goal_text, met, f"{rate:,.0f}/s, p99 {p99:.0f} ms"))
+    for text, met, measured in goals:
+        print(f"{'PASS' if met else 'MISS'}  {text}: {measured}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=400, help="orders per variant per round")
+    parser.add_argument("--orders", type=int, default=600, help="orders per variant per round")
     parser.add_argument("--repeats", type=int, default=5, help="rounds")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent placers")
     parser.add_argument("--ways", default="http,service", help="http, service or both")
+    parser.add_argument("--paths", default=",".join(PATHS), help="group, single or both")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("TRADING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="a PostgreSQL server database to create the benchmark's database from",
+        help="a PostgreSQL server database to create the benchmark's databases from",
     )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="CI smoke: one round of 40 orders")
     args = parser.parse_args(argv)
+    floor_seconds = FLOOR_SECONDS
     if args.quick:
         args.orders, args.repeats, args.concurrency = 40, 1, 4
+        floor_seconds = 0.05
     ways = [w.strip() for w in args.ways.split(",") if w.strip()]
+    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    unknown = sorted({*ways} - {"http", "service"}) + sorted({*paths} - {*PATHS})
+    if unknown:
+        parser.error(f"unknown way or path {unknown}: ways are http and service, paths group and single")
     rng = random.Random(args.seed)
     began = time.perf_counter()
 
     with tempfile.TemporaryDirectory(prefix="bench-orders-") as tmp:
         folder = Path(tmp)
-        # One database per way, so the http and service figures do not share a growing table.
-        urls: dict[tuple[str, str], str] = {}
+        # One database per way and path, so no two variants share a growing table.
+        urls: dict[tuple[str, str, str], str] = {}
         drops: list[Callable[[], None]] = []
-        for way in ways:
-            urls[(way, "sqlite")] = f"sqlite+aiosqlite:///{folder / f'{way}.db'}"
-            pg_url, drop = create_postgres_database(args.postgres)
-            urls[(way, "postgresql")] = pg_url
-            drops.append(drop)
-        servers: dict[str, Server] = {}
+        servers: dict[tuple[str, str], Server] = {}
         try:
-            facts = {db: asyncio.run(durability_facts(urls[(ways[0], db)])) for db in ("sqlite", "postgresql")}
+            for way in ways:
+                for path in paths:
+                    urls[(way, "sqlite", path)] = f"sqlite+aiosqlite:///{folder / f'{way}-{path}.db'}"
+                    pg_url, drop = create_postgres_database(args.postgres)
+                    urls[(way, "postgresql", path)] = pg_url
+                    drops.append(drop)
+            floor_urls = {"sqlite": f"sqlite+aiosqlite:///{folder / 'floor.db'}"}
+            floor_urls["postgresql"], drop = create_postgres_database(args.postgres)
+            drops.append(drop)
+            facts = {db: f"{db}: " + asyncio.run(durability_facts(floor_urls[db])) for db in DATABASES}
+            facts["disk"] = same_disk(folder, args.postgres) + f"; the SQLite files are in {folder}"
             if "http" in ways:
-                for db in ("sqlite", "postgresql"):
-                    servers[db] = Server(urls[("http", db)], folder)
-            variants = [Variant(w, d, k) for w in ways for d in ("sqlite", "postgresql") for k in ("market", "limit")]
+                for db in DATABASES:
+                    for path in paths:
+                        servers[(db, path)] = Server(urls[("http", db, path)], folder, group_commit=path == "group")
+            variants = [Variant(w, d, k, p) for w in ways for d in DATABASES for k in KINDS for p in paths]
+            floor = Floor()
             placed = dict.fromkeys(urls, 0)
             for _ in range(args.repeats):
-                order = variants[:]
+                order: list[Variant | None] = [*variants, None]  # None: the floor
                 rng.shuffle(order)
                 for variant in order:
-                    url = urls[(variant.way, variant.database)]
+                    if variant is None:
+                        floor.fsync.append(fsync_rate(folder, floor_seconds))
+                        for db in DATABASES:
+                            empty, commit = asyncio.run(transaction_rates(floor_urls[db], floor_seconds))
+                            floor.empty[db].append(empty)
+                            floor.commit[db].append(commit)
+                        continue
+                    group = variant.path == "group"
+                    url = urls[(variant.way, variant.database, variant.path)]
                     if variant.way == "http":
-                        run: Coroutine[Any, Any, tuple[float, list[float]]] = http_round(
-                            servers[variant.database].base_url, variant.kind, args.orders, args.concurrency
+                        run: Coroutine[Any, Any, Round] = http_round(
+                            servers[(variant.database, variant.path)].base_url,
+                            variant.kind,
+                            args.orders,
+                            args.concurrency,
+                            group_commit=group,
                         )
                     else:
-                        run = service_round(url, variant.kind, args.orders, args.concurrency)
-                    rate, latencies = asyncio.run(run)
+                        run = service_round(url, variant.kind, args.orders, args.concurrency, group_commit=group)
+                    rate, latencies, commits = asyncio.run(run)
                     variant.rates.append(rate)
                     variant.latencies.extend(latencies)
-                    placed[(variant.way, variant.database)] += args.orders + 1
+                    variant.commits += commits
+                    variant.orders += args.orders
+                    placed[(variant.way, variant.database, variant.path)] += args.orders + 1
             for key, expected in placed.items():
                 found = asyncio.run(stored_orders(urls[key]))
                 if found != expected:
@@ -333,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
             for drop in drops:
                 drop()
-    report(variants, facts, args, time.perf_counter() - began)
+    report(variants, floor, facts, args, time.perf_counter() - began)
     return 0
 
 

@@ -135,6 +135,8 @@ class EventHub:
 
     def publish(self, event: BrokerEvent) -> None:
         """Hand ``event`` to every subscription that wants it; never waits."""
+        if not self._subscriptions:
+            return
         for subscription in list(self._subscriptions):
             if subscription.wants(event):
                 subscription._offer(event)

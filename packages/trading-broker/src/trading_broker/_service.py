@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 
 from . import _buying_power, _keys
@@ -60,7 +60,9 @@ def _utc_now() -> datetime:
 
 
 def _fingerprint(request: OrderRequest) -> str:
-    canonical = json.dumps(asdict(request), sort_keys=True, default=str)
+    # The request's fields are flat (no nested dataclass): the shallow dict is what asdict() gave,
+    # at a fraction of its cost, so digests stored by earlier releases still match.
+    canonical = json.dumps({f.name: getattr(request, f.name) for f in fields(request)}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -98,6 +100,26 @@ class _Placed:
 
     placement: Placement
     fill: Fill | None
+
+
+class _PriceCache:
+    """The last prices at one moment, each asked of the price source once (its failure too)."""
+
+    def __init__(self, source: PriceSource, at: datetime) -> None:
+        self._source = source
+        self._at = at
+        self._known: dict[str, float | Exception | None] = {}
+
+    def last(self, symbol: str) -> float | None:
+        if symbol not in self._known:
+            try:
+                self._known[symbol] = self._source.last_price(symbol, self._at)
+            except Exception as exc:
+                self._known[symbol] = exc
+        found = self._known[symbol]
+        if isinstance(found, Exception):
+            raise found
+        return found
 
 
 @dataclass
@@ -288,11 +310,14 @@ class BrokerService:
         gets its exception as its result and changes nothing; the others go on. Returns after the
         commit."""
         results: list[_Placed | Exception] = []
+        # The orders of a batch are placed at one moment (they are committed together): one clock
+        # reading, and one price per symbol.
+        at = self._clock()
+        prices = _PriceCache(self.prices, at)
         plans: list[tuple[datetime, float | None] | Exception] = []
         for job in jobs:
-            at = self._clock()
             try:
-                last = None if job.violations else self.prices.last_price(job.request.symbol, at)
+                last = None if job.violations else prices.last(job.request.symbol)
             except Exception as exc:  # the price source's failure fails this order alone
                 plans.append(exc)
                 continue
@@ -307,7 +332,7 @@ class BrokerService:
         keys = {(job.account, job.idempotency_key) for job in jobs if job.idempotency_key is not None}
         async with self.store.write() as tx:
             state = _BatchState(
-                accounts=await tx.lock_accounts(needing, initial_balance=self.initial_balance, now=self._clock()),
+                accounts=await tx.lock_accounts(needing, initial_balance=self.initial_balance, now=at),
                 positions=await tx.positions_of(needing),
                 working=await tx.working_exposures(needing),
                 records=await tx.idempotency_many(keys),
@@ -317,7 +342,7 @@ class BrokerService:
                     results.append(plan)
                     continue
                 try:
-                    results.append(self._place_in_batch(state, job, *plan))
+                    results.append(self._place_in_batch(state, prices, job, *plan))
                 except Exception as exc:  # raised before the order touched the batch's state
                     if not isinstance(exc, InvalidOrder | IdempotencyKeyReused):
                         log.exception("placing an order of account %r failed", job.account)
@@ -329,7 +354,9 @@ class BrokerService:
                 await tx.save_account(state.accounts[account])
         return results
 
-    def _place_in_batch(self, state: _BatchState, job: _Placing, at: datetime, last: float | None) -> _Placed:
+    def _place_in_batch(
+        self, state: _BatchState, prices: _PriceCache, job: _Placing, at: datetime, last: float | None
+    ) -> _Placed:
         """One order of a batch, checked and matched against ``state``, which it then updates:
         everything that may raise comes before the first change to ``state``."""
         key = (job.account, job.idempotency_key) if job.idempotency_key is not None else None
@@ -342,13 +369,13 @@ class BrokerService:
         account = state.accounts.get(job.account)
         held = {s: p for (a, s), p in state.positions.items() if a == job.account}
         if not job.violations and account is not None:
-            open_positions = [held[s] for s in sorted(held) if held[s].is_open]
+            open_positions = [replace(held[s], last_price=prices.last(s)) for s in sorted(held) if held[s].is_open]
             working = [
                 _buying_power.Working(symbol, side, q, n)
                 for (a, symbol, side), (q, n) in sorted(state.working.items())
                 if a == job.account
             ]
-            found = self._buying_power_violation(job.account, job.request, last, account, open_positions, working, at)
+            found = self._buying_power_violation(job.account, job.request, last, account, open_positions, working)
             if found is not None:
                 raise InvalidOrder([found])
         order = self._order_for(job.account, job.request, at)
@@ -510,9 +537,9 @@ class BrokerService:
             return  # no price: the order is rejected when it is matched
         # The account's row, locked: placements and fills of one account are checked one at a time.
         stored = await tx.lock_account(account, initial_balance=self.initial_balance, now=now)
-        held = await tx.positions(account)
+        held = self._valued(await tx.positions(account), now)
         working = await tx.working_exposure(account, exclude=modifying)
-        found = self._buying_power_violation(account, request, last, stored, held, working, now, before=before)
+        found = self._buying_power_violation(account, request, last, stored, held, working, before=before)
         if found is not None:
             raise InvalidOrder([found])
 
@@ -522,18 +549,16 @@ class BrokerService:
         request: OrderRequest,
         last: float | None,
         stored: Account,
-        held: list[Position],
+        valued: list[Position],
         working: list[_buying_power.Working],
-        now: datetime,
         *,
         before: OrderRequest | None = None,
     ) -> Violation | None:
         """The ``buying_power`` violation of ``request`` given the account's row, its open
-        positions (by symbol) and its working orders; ``None`` when it fits."""
+        positions (by symbol, valued at the last prices) and its working orders; ``None`` when it fits."""
         price = _buying_power.reference_price(request, last)
         if price is None:
             return None
-        valued = self._valued(held, now)
         equity = self._summary(account, stored, valued).equity
         power = _buying_power.buying_power(
             leverage=self.leverage_of(account), equity=equity, positions=valued, working=working

@@ -355,10 +355,13 @@ class Transaction:
         ids = sorted(account_ids)
         if not ids:
             return {}
-        rows = [to_row(Account(i, initial_balance, 0.0, now, now), accounts) for i in ids]
-        await self._connection.execute(self._insert_ignore_many(accounts, ["id"]), rows)
         query = select(accounts).where(accounts.c.id.in_(ids)).order_by(accounts.c.id).with_for_update()
         found = {row["id"]: from_row(Account, row) for row in (await self._connection.execute(query)).mappings()}
+        if len(found) < len(ids):  # new accounts: created, then all locked again in the order of their ids
+            rows = [to_row(Account(i, initial_balance, 0.0, now, now), accounts) for i in ids if i not in found]
+            await self._connection.execute(self._insert_ignore_many(accounts, ["id"]), rows)
+            locked = (await self._connection.execute(query)).mappings()
+            found = {row["id"]: from_row(Account, row) for row in locked}
         assert len(found) == len(ids), "the rows were inserted or already there"
         return found
 
