@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -81,8 +82,23 @@ def create_engine(url: str | URL) -> AsyncEngine:
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
     engine = create_async_engine(url)
+    _configure_sqlite(engine.sync_engine)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def create_sync_sqlite_engine(url: URL) -> Engine:
+    """A synchronous engine on the SQLite file of ``url`` (the standard ``sqlite3`` module), with
+    the same durability and locking settings: for the group commit's writer thread, which runs a
+    whole batch of statements in one trip instead of crossing threads for each."""
+    # check_same_thread off: the store's writer thread alone uses its connections, but one that the
+    # garbage collector closes elsewhere must not raise; the store's write lock keeps uses apart.
+    engine = sa_create_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"check_same_thread": False})
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:
         # SQLAlchemy's documented recipe: take BEGIN away from the sqlite3 module, which would
         # otherwise start transactions late (at the first write) and commit before DDL.
@@ -93,12 +109,10 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def begin(connection: Any) -> None:
         writing = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
-
-    return engine
 
 
 async def prepare(url: URL) -> None:

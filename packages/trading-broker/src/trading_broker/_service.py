@@ -42,7 +42,14 @@ from ._models import (
 from ._positions import apply_fill
 from ._prices import PriceSource, SimulatedPrices
 from ._rules import Strictness, order_violations, refuses
-from ._store import BrokerStore, DuplicateIdempotencyKey, IdempotencyRecord, StaleWrite, Transaction
+from ._store import (
+    BatchTransaction,
+    BrokerStore,
+    DuplicateIdempotencyKey,
+    IdempotencyRecord,
+    StaleWrite,
+    Transaction,
+)
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("trading_broker")
@@ -142,6 +149,16 @@ class _BatchState:
 
     def __post_init__(self) -> None:
         self.stored_positions = set(self.positions)
+
+
+def _write_batch(tx: BatchTransaction, state: _BatchState) -> None:
+    """Store what a batch of placements did: its orders (with their executions and idempotency
+    records), then the positions and accounts they moved, in a fixed order."""
+    tx.insert_placed(state.orders, state.new_records)
+    for key in sorted(state.moved_positions):
+        tx.save_position(state.positions[key], new=key not in state.stored_positions)
+    for account in sorted(state.moved_accounts):
+        tx.save_account(state.accounts[account])
 
 
 class BrokerService:
@@ -330,12 +347,14 @@ class BrokerService:
             and (plan[1] is not None or _buying_power.reference_price(job.request, None) is not None)
         }
         keys = {(job.account, job.idempotency_key) for job in jobs if job.idempotency_key is not None}
-        async with self.store.write() as tx:
-            state = _BatchState(
-                accounts=await tx.lock_accounts(needing, initial_balance=self.initial_balance, now=at),
-                positions=await tx.positions_of(needing),
-                working=await tx.working_exposures(needing),
-                records=await tx.idempotency_many(keys),
+        async with self.store.write_batch() as steps:
+            state = await steps.run(
+                lambda tx: _BatchState(
+                    accounts=tx.lock_accounts(needing, initial_balance=self.initial_balance, now=at),
+                    positions=tx.positions_of(needing),
+                    working=tx.working_exposures(needing),
+                    records=tx.idempotency_many(keys),
+                )
             )
             for job, plan in zip(jobs, plans, strict=True):
                 if isinstance(plan, Exception):
@@ -347,11 +366,7 @@ class BrokerService:
                     if not isinstance(exc, InvalidOrder | IdempotencyKeyReused):
                         log.exception("placing an order of account %r failed", job.account)
                     results.append(exc)
-            await tx.insert_placed(state.orders, state.new_records)
-            for key in sorted(state.moved_positions):
-                await tx.save_position(state.positions[key], new=key not in state.stored_positions)
-            for account in sorted(state.moved_accounts):
-                await tx.save_account(state.accounts[account])
+            await steps.run(lambda tx: _write_batch(tx, state))
         return results
 
     def _place_in_batch(

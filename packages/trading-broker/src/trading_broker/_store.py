@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -38,13 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from . import _migrate
 from ._auth import StoredKey
 from ._buying_power import Working
-from ._database import WRITE_OPTION, create_engine, describe, normalize_url, prepare
+from ._database import WRITE_OPTION, create_engine, create_sync_sqlite_engine, describe, normalize_url, prepare
 from ._errors import DatabaseUnavailable
 from ._models import Account, Execution, Order, OrderStatus, Position, Side
 from ._rows import from_row, to_json, to_row
 from ._tables import VERSION_TABLE, accounts, api_keys, executions, idempotency_keys, metadata, orders, positions
 
 log = logging.getLogger("trading_broker")
+T = TypeVar("T")
 
 # SQLSTATE classes of errors that are the server's state, not the request's: connection
 # exceptions, insufficient resources, operator intervention (shutdown), an unknown database,
@@ -344,95 +346,6 @@ class Transaction:
         except IntegrityError as exc:
             raise DuplicateIdempotencyKey(record.key) from exc
 
-    # -- a batch of placements (group commit): each read and write is one statement for the batch
-
-    async def lock_accounts(
-        self, account_ids: Collection[str], *, initial_balance: float, now: datetime
-    ) -> dict[str, Account]:
-        """The rows of these accounts, created with ``initial_balance`` where new, locked until the
-        end of the transaction, in the order of their ids (so that two batches locking the same
-        accounts in other processes cannot deadlock): :meth:`lock_account` for many at once."""
-        ids = sorted(account_ids)
-        if not ids:
-            return {}
-        query = select(accounts).where(accounts.c.id.in_(ids)).order_by(accounts.c.id).with_for_update()
-        found = {row["id"]: from_row(Account, row) for row in (await self._connection.execute(query)).mappings()}
-        if len(found) < len(ids):  # new accounts: created, then all locked again in the order of their ids
-            rows = [to_row(Account(i, initial_balance, 0.0, now, now), accounts) for i in ids if i not in found]
-            await self._connection.execute(self._insert_ignore_many(accounts, ["id"]), rows)
-            locked = (await self._connection.execute(query)).mappings()
-            found = {row["id"]: from_row(Account, row) for row in locked}
-        assert len(found) == len(ids), "the rows were inserted or already there"
-        return found
-
-    async def positions_of(self, account_ids: Collection[str]) -> dict[tuple[str, str], Position]:
-        """Every position (flat ones included) of these accounts, by (account, symbol); lock the
-        accounts first."""
-        if not account_ids:
-            return {}
-        query = select(positions).where(positions.c.account.in_(sorted(account_ids)))
-        rows = (await self._connection.execute(query)).mappings()
-        return {(row["account"], row["symbol"]): from_row(Position, row) for row in rows}
-
-    async def working_exposures(self, account_ids: Collection[str]) -> dict[tuple[str, str, Side], list[float]]:
-        """:meth:`working_exposure` of many accounts: ``[quantity, notional]`` by (account, symbol, side)."""
-        if not account_ids:
-            return {}
-        price = func.coalesce(orders.c.limit_price, orders.c.stop_price)
-        query = (
-            select(
-                orders.c.account,
-                orders.c.symbol,
-                orders.c.side,
-                func.sum(orders.c.quantity),
-                func.sum(orders.c.quantity * price),
-            )
-            .where(orders.c.account.in_(sorted(account_ids)), orders.c.status == OrderStatus.WORKING.value)
-            .group_by(orders.c.account, orders.c.symbol, orders.c.side)
-        )
-        rows = (await self._connection.execute(query)).all()
-        return {(a, symbol, Side(side)): [float(q or 0), float(n or 0)] for a, symbol, side, q, n in rows}
-
-    async def idempotency_many(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRecord]:
-        """:meth:`idempotency` of many (account, key) pairs at once; those not stored are left out."""
-        wanted = sorted((account, key) for account, key in keys if storable(key))
-        if not wanted:
-            return {}
-        query = select(idempotency_keys).where(tuple_(idempotency_keys.c.account, idempotency_keys.c.key).in_(wanted))
-        return {
-            (row["account"], row["key"]): IdempotencyRecord(
-                row["account"], row["key"], row["fingerprint"], from_row(Order, row["response"])
-            )
-            for row in (await self._connection.execute(query)).mappings()
-        }
-
-    async def insert_placed(
-        self, new_orders: Sequence[Order], records: Sequence[tuple[IdempotencyRecord, datetime]]
-    ) -> None:
-        """Store new orders with their executions, and their idempotency records, each table in
-        one statement; :class:`DuplicateIdempotencyKey` when another transaction stored a key first."""
-        if new_orders:
-            await self._connection.execute(orders.insert(), [to_row(o, orders) for o in new_orders])
-            fills = [to_row(e, executions) for o in new_orders for e in o.executions]
-            if fills:
-                await self._connection.execute(executions.insert(), fills)
-        if records:
-            values = [
-                {
-                    "account": record.account,
-                    "key": record.key,
-                    "fingerprint": record.fingerprint,
-                    "order_id": record.order.id,
-                    "response": to_json(record.order),
-                    "created_at": at,
-                }
-                for record, at in records
-            ]
-            try:
-                await self._connection.execute(idempotency_keys.insert(), values)
-            except IntegrityError as exc:
-                raise DuplicateIdempotencyKey(", ".join(r.key for r, _ in records)) from exc
-
     # -- API keys
 
     async def insert_api_key(self, key: StoredKey) -> None:
@@ -463,10 +376,161 @@ class Transaction:
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         return insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
 
+
+class BatchTransaction:
+    """The reads and writes of a batch of placements (group commit), each one statement for the
+    whole batch, on a synchronous connection: run in the store's SQLite writer thread, or through
+    ``run_sync`` on PostgreSQL (see :meth:`BrokerStore.write_batch`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._dialect = connection.dialect.name
+
+    def lock_accounts(
+        self, account_ids: Collection[str], *, initial_balance: float, now: datetime
+    ) -> dict[str, Account]:
+        """The rows of these accounts, created with ``initial_balance`` where new, locked until the
+        end of the transaction, in the order of their ids (so that two batches locking the same
+        accounts in other processes cannot deadlock): :meth:`lock_account` for many at once."""
+        ids = sorted(account_ids)
+        if not ids:
+            return {}
+        query = select(accounts).where(accounts.c.id.in_(ids)).order_by(accounts.c.id).with_for_update()
+        found = {row["id"]: from_row(Account, row) for row in self._connection.execute(query).mappings()}
+        if len(found) < len(ids):  # new accounts: created, then all locked again in the order of their ids
+            rows = [to_row(Account(i, initial_balance, 0.0, now, now), accounts) for i in ids if i not in found]
+            self._connection.execute(self._insert_ignore_many(accounts, ["id"]), rows)
+            locked = self._connection.execute(query).mappings()
+            found = {row["id"]: from_row(Account, row) for row in locked}
+        assert len(found) == len(ids), "the rows were inserted or already there"
+        return found
+
+    def positions_of(self, account_ids: Collection[str]) -> dict[tuple[str, str], Position]:
+        """Every position (flat ones included) of these accounts, by (account, symbol); lock the
+        accounts first."""
+        if not account_ids:
+            return {}
+        query = select(positions).where(positions.c.account.in_(sorted(account_ids)))
+        rows = self._connection.execute(query).mappings()
+        return {(row["account"], row["symbol"]): from_row(Position, row) for row in rows}
+
+    def working_exposures(self, account_ids: Collection[str]) -> dict[tuple[str, str, Side], list[float]]:
+        """:meth:`working_exposure` of many accounts: ``[quantity, notional]`` by (account, symbol, side)."""
+        if not account_ids:
+            return {}
+        price = func.coalesce(orders.c.limit_price, orders.c.stop_price)
+        query = (
+            select(
+                orders.c.account,
+                orders.c.symbol,
+                orders.c.side,
+                func.sum(orders.c.quantity),
+                func.sum(orders.c.quantity * price),
+            )
+            .where(orders.c.account.in_(sorted(account_ids)), orders.c.status == OrderStatus.WORKING.value)
+            .group_by(orders.c.account, orders.c.symbol, orders.c.side)
+        )
+        rows = self._connection.execute(query).all()
+        return {(a, symbol, Side(side)): [float(q or 0), float(n or 0)] for a, symbol, side, q, n in rows}
+
+    def idempotency_many(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRecord]:
+        """:meth:`idempotency` of many (account, key) pairs at once; those not stored are left out."""
+        wanted = sorted((account, key) for account, key in keys if storable(key))
+        if not wanted:
+            return {}
+        query = select(idempotency_keys).where(tuple_(idempotency_keys.c.account, idempotency_keys.c.key).in_(wanted))
+        return {
+            (row["account"], row["key"]): IdempotencyRecord(
+                row["account"], row["key"], row["fingerprint"], from_row(Order, row["response"])
+            )
+            for row in self._connection.execute(query).mappings()
+        }
+
+    def insert_placed(self, new_orders: Sequence[Order], records: Sequence[tuple[IdempotencyRecord, datetime]]) -> None:
+        """Store new orders with their executions, and their idempotency records, each table in
+        one statement; :class:`DuplicateIdempotencyKey` when another transaction stored a key first."""
+        if new_orders:
+            self._connection.execute(orders.insert(), [to_row(o, orders) for o in new_orders])
+            fills = [to_row(e, executions) for o in new_orders for e in o.executions]
+            if fills:
+                self._connection.execute(executions.insert(), fills)
+        if records:
+            values = [
+                {
+                    "account": record.account,
+                    "key": record.key,
+                    "fingerprint": record.fingerprint,
+                    "order_id": record.order.id,
+                    "response": to_json(record.order),
+                    "created_at": at,
+                }
+                for record, at in records
+            ]
+            try:
+                self._connection.execute(idempotency_keys.insert(), values)
+            except IntegrityError as exc:
+                raise DuplicateIdempotencyKey(", ".join(r.key for r, _ in records)) from exc
+
+    def save_position(self, position: Position, *, new: bool) -> None:
+        """:meth:`Transaction.save_position`; :class:`StaleWrite` when the stored version moved."""
+        values = to_row(position, positions)
+        if new:
+            values["version"] = 0
+            self._connection.execute(positions.insert().values(**values))
+            return
+        values["version"] = position.version + 1
+        result = self._connection.execute(
+            update(positions)
+            .where(
+                positions.c.account == position.account,
+                positions.c.symbol == position.symbol,
+                positions.c.version == position.version,
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleWrite(f"position {position.account}/{position.symbol} changed since it was read")
+
+    def save_account(self, account: Account) -> None:
+        """:meth:`Transaction.save_account`; :class:`StaleWrite` when the stored version moved."""
+        values = to_row(account, accounts)
+        values["version"] = account.version + 1
+        result = self._connection.execute(
+            update(accounts).where(accounts.c.id == account.id, accounts.c.version == account.version).values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleWrite(f"account {account.id} changed since it was read")
+
     def _insert_ignore_many(self, table: Any, keys: list[str]) -> Any:
-        """:meth:`_insert_ignore` for an ``executemany`` of rows."""
+        """Insert, unless the key exists, for an ``executemany`` of rows (see :meth:`Transaction._insert_ignore`)."""
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         return insert(table).on_conflict_do_nothing(index_elements=keys)
+
+
+class BatchSteps:
+    """A write transaction run step by step: each :meth:`run` hands a :class:`BatchTransaction`
+    to a function, which does its statements at once. On SQLite a step is one trip to the store's
+    writer thread, however many statements it runs (the async driver would cross threads several
+    times a statement); on PostgreSQL the steps run through ``run_sync`` on the event loop."""
+
+    def __init__(
+        self,
+        *,
+        connection: AsyncConnection | None = None,
+        sync: Connection | None = None,
+        executor: ThreadPoolExecutor | None = None,
+    ) -> None:
+        self._connection = connection
+        self._sync = sync
+        self._executor = executor
+
+    async def run(self, step: Callable[[BatchTransaction], T]) -> T:
+        if self._connection is not None:
+            return await self._connection.run_sync(lambda sync: step(BatchTransaction(sync)))
+        assert self._sync is not None
+        assert self._executor is not None
+        sync = self._sync
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: step(BatchTransaction(sync)))
 
 
 class BrokerStore:
@@ -476,6 +540,9 @@ class BrokerStore:
         self.url = url if isinstance(url, URL) else normalize_url(url)
         self._engine: AsyncEngine | None = None
         self._write_lock: asyncio.Lock | None = None
+        # SQLite's batch writes: a synchronous engine used by one thread of its own.
+        self._sync_engine: Engine | None = None
+        self._writer_thread: ThreadPoolExecutor | None = None
         self._repair: asyncio.Task[None] | None = None
         self._repaired_at = 0.0
         self._schema_broken = False
@@ -521,6 +588,12 @@ class BrokerStore:
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.dispose()
+        sync_engine, self._sync_engine = self._sync_engine, None
+        thread, self._writer_thread = self._writer_thread, None
+        if thread is not None:
+            if sync_engine is not None:
+                await asyncio.get_running_loop().run_in_executor(thread, sync_engine.dispose)
+            thread.shutdown(wait=False)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -537,6 +610,56 @@ class BrokerStore:
                 connection = await connection.execution_options(**{WRITE_OPTION: True})
                 async with connection.begin():
                     yield Transaction(connection)
+
+    @asynccontextmanager
+    async def write_batch(self) -> AsyncIterator[BatchSteps]:
+        """A transaction that changes state, run in :class:`BatchSteps`: committed when the block
+        ends, rolled back on error. Writers queue as for :meth:`write`."""
+        with self._unavailable_as_such():
+            if self.backend != "sqlite":
+                async with self.engine.connect() as connection:
+                    connection = await connection.execution_options(**{WRITE_OPTION: True})
+                    async with connection.begin():
+                        yield BatchSteps(connection=connection)
+                return
+            assert self._write_lock is not None
+            async with self._write_lock:
+                thread = self._sqlite_writer()
+                loop = asyncio.get_running_loop()
+                sync = await loop.run_in_executor(thread, self._sqlite_begin)
+                try:
+                    yield BatchSteps(sync=sync, executor=thread)
+                except BaseException:
+                    # Shielded: a cancelled caller must not leave the write lock of the file taken.
+                    await asyncio.shield(loop.run_in_executor(thread, self._sqlite_end, sync, False))
+                    raise
+                await loop.run_in_executor(thread, self._sqlite_end, sync, True)
+
+    def _sqlite_writer(self) -> ThreadPoolExecutor:
+        if self._writer_thread is None:
+            self._sync_engine = create_sync_sqlite_engine(self.url)
+            self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="trading-broker-sqlite-writer")
+        return self._writer_thread
+
+    def _sqlite_begin(self) -> Connection:
+        assert self._sync_engine is not None
+        connection = self._sync_engine.connect().execution_options(**{WRITE_OPTION: True})
+        try:
+            connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @staticmethod
+    def _sqlite_end(connection: Connection, commit: bool) -> None:
+        try:
+            if commit:
+                connection.commit()
+            else:
+                connection.rollback()
+        finally:
+            connection.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Transaction]:
