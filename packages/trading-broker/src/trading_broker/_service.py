@@ -366,7 +366,7 @@ class BrokerService:
                     if not isinstance(exc, InvalidOrder | IdempotencyKeyReused):
                         log.exception("placing an order of account %r failed", job.account)
                     results.append(exc)
-            await steps.run(lambda tx: _write_batch(tx, state))
+            await steps.run(lambda tx: _write_batch(tx, state), last=True)
         return results
 
     def _place_in_batch(

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, false, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, delete, false, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -377,6 +377,47 @@ class Transaction:
         return insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
 
 
+def _expanding(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+# The batch's statements, built once: SQLAlchemy then finds each compiled in its cache without
+# building and keying a new statement per batch, which cost more than running it.
+_LOCK_ACCOUNTS = select(accounts).where(accounts.c.id.in_(_expanding("ids"))).order_by(accounts.c.id).with_for_update()
+_INSERT_ACCOUNTS = {
+    "postgresql": postgresql.insert(accounts).on_conflict_do_nothing(index_elements=["id"]),
+    "sqlite": sqlite.insert(accounts).on_conflict_do_nothing(index_elements=["id"]),
+}
+_POSITIONS_OF = select(positions).where(positions.c.account.in_(_expanding("ids")))
+_WORKING_OF = (
+    select(
+        orders.c.account,
+        orders.c.symbol,
+        orders.c.side,
+        func.sum(orders.c.quantity),
+        func.sum(orders.c.quantity * func.coalesce(orders.c.limit_price, orders.c.stop_price)),
+    )
+    .where(orders.c.account.in_(_expanding("ids")), orders.c.status == OrderStatus.WORKING.value)
+    .group_by(orders.c.account, orders.c.symbol, orders.c.side)
+)
+_IDEMPOTENCY_OF = select(idempotency_keys).where(
+    tuple_(idempotency_keys.c.account, idempotency_keys.c.key).in_(_expanding("pairs"))
+)
+_INSERT_ORDERS = orders.insert()
+_INSERT_EXECUTIONS = executions.insert()
+_INSERT_IDEMPOTENCY = idempotency_keys.insert()
+_INSERT_POSITION = positions.insert()
+# The new values go in under the columns' names; the row is found by the b_* parameters.
+_UPDATE_POSITION = update(positions).where(
+    positions.c.account == bindparam("b_account"),
+    positions.c.symbol == bindparam("b_symbol"),
+    positions.c.version == bindparam("b_version"),
+)
+_UPDATE_ACCOUNT = update(accounts).where(
+    accounts.c.id == bindparam("b_id"), accounts.c.version == bindparam("b_version")
+)
+
+
 class BatchTransaction:
     """The reads and writes of a batch of placements (group commit), each one statement for the
     whole batch, on a synchronous connection: run in the store's SQLite writer thread, or through
@@ -391,17 +432,16 @@ class BatchTransaction:
     ) -> dict[str, Account]:
         """The rows of these accounts, created with ``initial_balance`` where new, locked until the
         end of the transaction, in the order of their ids (so that two batches locking the same
-        accounts in other processes cannot deadlock): :meth:`lock_account` for many at once."""
+        accounts in other processes cannot deadlock): :meth:`Transaction.lock_account` for many at once."""
         ids = sorted(account_ids)
         if not ids:
             return {}
-        query = select(accounts).where(accounts.c.id.in_(ids)).order_by(accounts.c.id).with_for_update()
-        found = {row["id"]: from_row(Account, row) for row in self._connection.execute(query).mappings()}
+        execute = self._connection.execute
+        found = {row["id"]: from_row(Account, row) for row in execute(_LOCK_ACCOUNTS, {"ids": ids}).mappings()}
         if len(found) < len(ids):  # new accounts: created, then all locked again in the order of their ids
             rows = [to_row(Account(i, initial_balance, 0.0, now, now), accounts) for i in ids if i not in found]
-            self._connection.execute(self._insert_ignore_many(accounts, ["id"]), rows)
-            locked = self._connection.execute(query).mappings()
-            found = {row["id"]: from_row(Account, row) for row in locked}
+            execute(_INSERT_ACCOUNTS[self._dialect], rows)
+            found = {row["id"]: from_row(Account, row) for row in execute(_LOCK_ACCOUNTS, {"ids": ids}).mappings()}
         assert len(found) == len(ids), "the rows were inserted or already there"
         return found
 
@@ -410,50 +450,38 @@ class BatchTransaction:
         accounts first."""
         if not account_ids:
             return {}
-        query = select(positions).where(positions.c.account.in_(sorted(account_ids)))
-        rows = self._connection.execute(query).mappings()
+        rows = self._connection.execute(_POSITIONS_OF, {"ids": sorted(account_ids)}).mappings()
         return {(row["account"], row["symbol"]): from_row(Position, row) for row in rows}
 
     def working_exposures(self, account_ids: Collection[str]) -> dict[tuple[str, str, Side], list[float]]:
-        """:meth:`working_exposure` of many accounts: ``[quantity, notional]`` by (account, symbol, side)."""
+        """:meth:`Transaction.working_exposure` of many accounts: ``[quantity, notional]`` by
+        (account, symbol, side)."""
         if not account_ids:
             return {}
-        price = func.coalesce(orders.c.limit_price, orders.c.stop_price)
-        query = (
-            select(
-                orders.c.account,
-                orders.c.symbol,
-                orders.c.side,
-                func.sum(orders.c.quantity),
-                func.sum(orders.c.quantity * price),
-            )
-            .where(orders.c.account.in_(sorted(account_ids)), orders.c.status == OrderStatus.WORKING.value)
-            .group_by(orders.c.account, orders.c.symbol, orders.c.side)
-        )
-        rows = self._connection.execute(query).all()
+        rows = self._connection.execute(_WORKING_OF, {"ids": sorted(account_ids)}).all()
         return {(a, symbol, Side(side)): [float(q or 0), float(n or 0)] for a, symbol, side, q, n in rows}
 
     def idempotency_many(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRecord]:
-        """:meth:`idempotency` of many (account, key) pairs at once; those not stored are left out."""
+        """:meth:`Transaction.idempotency` of many (account, key) pairs at once; those not stored
+        are left out."""
         wanted = sorted((account, key) for account, key in keys if storable(key))
         if not wanted:
             return {}
-        query = select(idempotency_keys).where(tuple_(idempotency_keys.c.account, idempotency_keys.c.key).in_(wanted))
         return {
             (row["account"], row["key"]): IdempotencyRecord(
                 row["account"], row["key"], row["fingerprint"], from_row(Order, row["response"])
             )
-            for row in self._connection.execute(query).mappings()
+            for row in self._connection.execute(_IDEMPOTENCY_OF, {"pairs": wanted}).mappings()
         }
 
     def insert_placed(self, new_orders: Sequence[Order], records: Sequence[tuple[IdempotencyRecord, datetime]]) -> None:
         """Store new orders with their executions, and their idempotency records, each table in
         one statement; :class:`DuplicateIdempotencyKey` when another transaction stored a key first."""
         if new_orders:
-            self._connection.execute(orders.insert(), [to_row(o, orders) for o in new_orders])
+            self._connection.execute(_INSERT_ORDERS, [to_row(o, orders) for o in new_orders])
             fills = [to_row(e, executions) for o in new_orders for e in o.executions]
             if fills:
-                self._connection.execute(executions.insert(), fills)
+                self._connection.execute(_INSERT_EXECUTIONS, fills)
         if records:
             values = [
                 {
@@ -467,7 +495,7 @@ class BatchTransaction:
                 for record, at in records
             ]
             try:
-                self._connection.execute(idempotency_keys.insert(), values)
+                self._connection.execute(_INSERT_IDEMPOTENCY, values)
             except IntegrityError as exc:
                 raise DuplicateIdempotencyKey(", ".join(r.key for r, _ in records)) from exc
 
@@ -476,35 +504,20 @@ class BatchTransaction:
         values = to_row(position, positions)
         if new:
             values["version"] = 0
-            self._connection.execute(positions.insert().values(**values))
+            self._connection.execute(_INSERT_POSITION, values)
             return
         values["version"] = position.version + 1
-        result = self._connection.execute(
-            update(positions)
-            .where(
-                positions.c.account == position.account,
-                positions.c.symbol == position.symbol,
-                positions.c.version == position.version,
-            )
-            .values(**values)
-        )
-        if result.rowcount != 1:
+        where = {"b_account": position.account, "b_symbol": position.symbol, "b_version": position.version}
+        if self._connection.execute(_UPDATE_POSITION, {**values, **where}).rowcount != 1:
             raise StaleWrite(f"position {position.account}/{position.symbol} changed since it was read")
 
     def save_account(self, account: Account) -> None:
         """:meth:`Transaction.save_account`; :class:`StaleWrite` when the stored version moved."""
         values = to_row(account, accounts)
         values["version"] = account.version + 1
-        result = self._connection.execute(
-            update(accounts).where(accounts.c.id == account.id, accounts.c.version == account.version).values(**values)
-        )
-        if result.rowcount != 1:
+        where = {"b_id": account.id, "b_version": account.version}
+        if self._connection.execute(_UPDATE_ACCOUNT, {**values, **where}).rowcount != 1:
             raise StaleWrite(f"account {account.id} changed since it was read")
-
-    def _insert_ignore_many(self, table: Any, keys: list[str]) -> Any:
-        """Insert, unless the key exists, for an ``executemany`` of rows (see :meth:`Transaction._insert_ignore`)."""
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        return insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
 class BatchSteps:
@@ -524,13 +537,25 @@ class BatchSteps:
         self._sync = sync
         self._executor = executor
 
-    async def run(self, step: Callable[[BatchTransaction], T]) -> T:
+        self.committed = False
+
+    async def run(self, step: Callable[[BatchTransaction], T], *, last: bool = False) -> T:
+        """``step``'s result; ``last``: the transaction's last step, after which (on SQLite, in
+        the same trip to the writer thread) it is committed."""
         if self._connection is not None:
             return await self._connection.run_sync(lambda sync: step(BatchTransaction(sync)))
         assert self._sync is not None
         assert self._executor is not None
         sync = self._sync
-        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: step(BatchTransaction(sync)))
+
+        def work() -> T:
+            result = step(BatchTransaction(sync))
+            if last:
+                sync.commit()
+                self.committed = True
+            return result
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
 
 class BrokerStore:
@@ -627,13 +652,17 @@ class BrokerStore:
                 thread = self._sqlite_writer()
                 loop = asyncio.get_running_loop()
                 sync = await loop.run_in_executor(thread, self._sqlite_begin)
+                steps = BatchSteps(sync=sync, executor=thread)
                 try:
-                    yield BatchSteps(sync=sync, executor=thread)
+                    yield steps
                 except BaseException:
                     # Shielded: a cancelled caller must not leave the write lock of the file taken.
                     await asyncio.shield(loop.run_in_executor(thread, self._sqlite_end, sync, False))
                     raise
-                await loop.run_in_executor(thread, self._sqlite_end, sync, True)
+                if steps.committed:
+                    sync.close()  # back to the pool: nothing left to say to the database
+                else:
+                    await loop.run_in_executor(thread, self._sqlite_end, sync, True)
 
     def _sqlite_writer(self) -> ThreadPoolExecutor:
         if self._writer_thread is None:
@@ -653,6 +682,8 @@ class BrokerStore:
 
     @staticmethod
     def _sqlite_end(connection: Connection, commit: bool) -> None:
+        if connection.closed:
+            return
         try:
             if commit:
                 connection.commit()
