@@ -111,6 +111,85 @@ def test_every_acknowledged_order_survives_a_kill_9(serve: Serve, tmp_path: Path
     assert len(ok(restarted.get(f"{V1}/executions"))) == len(orders)
 
 
+def test_a_kill_9_in_the_middle_of_a_batch_loses_no_acknowledged_order_and_half_applies_none(
+    serve: Serve, tmp_path: Path, database_url: str
+) -> None:
+    """Group commit (the default): 16 clients of two accounts keep batches of placements in flight,
+    buys and sells that fill (moving the position and, past the first, the balance) and limit
+    orders that keep working; the server is killed while they are being batched and committed.
+    Every acknowledged order is stored, and every stored order is whole: a filled order has its one
+    execution, a working one none, and the position and the balance are exactly what the stored
+    executions add up to, so no order of a batch cut short left anything behind."""
+    env = broker_env(database_url)
+    alice = create_key("alice", cwd=tmp_path, env=env)
+    server = serve(serve_command(), env=env)
+    bodies = [
+        {"symbol": "AAPL", "quantity": 3},
+        {"symbol": "AAPL", "quantity": 2, "side": "SELL"},
+        {"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": 1},
+    ]
+    accounts = {"default": (V1, {}), "alice": (V2, bearer(alice))}
+    acknowledged: dict[str, list[str]] = {name: [] for name in accounts}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def place_orders(account: str, first: int) -> None:
+        prefix, headers = accounts[account]
+        with httpx.Client(base_url=server.base_url, timeout=10, headers=headers) as client:
+            turn = first
+            while not stop.is_set():
+                try:
+                    response = client.post(f"{prefix}/orders", json=bodies[turn % len(bodies)])
+                except httpx.TransportError:
+                    return  # the server is gone
+                turn += 1
+                if response.status_code == 200:
+                    with lock:
+                        acknowledged[account].append(response.json()["id"])
+
+    clients = [threading.Thread(target=place_orders, args=(name, i)) for i in range(8) for name in accounts]
+    for thread in clients:
+        thread.start()
+    deadline = time.monotonic() + 60
+    batched = 0
+    while time.monotonic() < deadline and (sum(map(len, acknowledged.values())) < 300 or batched < 2):
+        health = server.get("/api/v1/core/health").json()["modules"]["broker"]
+        batched = health["group_commit"]["largest_batch"]
+        time.sleep(0.05)
+    server.process.kill()  # SIGKILL with batches in flight: no shutdown, no flush
+    server.process.wait()
+    stop.set()
+    for thread in clients:
+        thread.join()
+    assert sum(map(len, acknowledged.values())) >= 300, "the load did not get going before the deadline"
+    assert batched >= 2, "the placements were never batched"
+
+    restarted = serve(serve_command(), env=env)
+    for name, (prefix, headers) in accounts.items():
+        orders = ok(restarted.get(f"{prefix}/orders", headers=headers))
+        stored = {o["id"]: o for o in orders}
+        missing = [i for i in acknowledged[name] if i not in stored]
+        assert missing == [], f"{name}: {len(missing)} of {len(acknowledged[name])} acknowledged orders lost"
+        executions = ok(restarted.get(f"{prefix}/executions", headers=headers))
+        by_order = {e["order_id"]: e for e in executions}
+        assert len(by_order) == len(executions), "one execution per order"
+        assert set(by_order) <= set(stored), "an execution of an order that is not stored"
+        for order in orders:
+            if order["order_type"] == "LIMIT":
+                assert (order["status"], order["id"] in by_order) == ("working", False), order
+            else:
+                assert order["status"] == "filled", order
+                assert by_order[order["id"]]["quantity"] == order["quantity"], order
+        signed = sum(e["quantity"] if e["side"] == "BUY" else -e["quantity"] for e in executions)
+        positions = ok(restarted.get(f"{prefix}/positions", headers=headers))
+        held = sum(p["quantity"] if p["side"] == "BUY" else -p["quantity"] for p in positions)
+        assert held == signed
+    account = ok(restarted.get(f"{V2}/account", headers=bearer(alice)))
+    realised = sum(e["realised_pnl"] for e in ok(restarted.get(f"{V2}/executions", headers=bearer(alice))))
+    assert account["realised_pnl"] == pytest.approx(realised)
+    assert account["balance"] == pytest.approx(100_000 + realised)
+
+
 def test_two_servers_on_one_database_lose_no_fill(serve: Serve, tmp_path: Path, database_url: str) -> None:
     """Two server processes share one database, as replicas or uvicorn workers do: market orders
     from many clients to both at once all reach the one position, and each is stored once.

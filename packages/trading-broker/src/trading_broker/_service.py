@@ -258,7 +258,9 @@ class BrokerService:
         violations = self.violations(request, strictness)
         if refuses(violations, strictness):
             raise InvalidOrder(violations)
-        job = _Placing(account, request, violations, idempotency_key, _fingerprint(request))
+        # The digest tells a retry from another request reusing a key: only a keyed request needs one.
+        fingerprint = _fingerprint(request) if idempotency_key is not None else ""
+        job = _Placing(account, request, violations, idempotency_key, fingerprint)
         placed = await (self._group.submit(job) if self._group is not None else self._place_alone(job))
         placement = placed.placement
         if not placement.replayed:
@@ -862,6 +864,8 @@ class BrokerService:
     def _publish(
         self, kind: EventKind, subject: Order | Execution | Position | AccountSummary, action: str, at: datetime
     ) -> None:
+        if not self.events.subscribers:
+            return  # nobody listens: no event to build
         self.events.publish(BrokerEvent(kind=kind, account=subject.account, subject=subject, time=at, action=action))
 
     async def _published(self, order: Order, action: str, fill: Fill | None) -> None:
