@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, make_asgi_app
@@ -37,6 +37,7 @@ from ._multiprocess import MULTIPROC_ENV
 from ._recorders import LocalRecorder, Recorder, Series, SharedRecorder
 
 OTHER_CLIENTS = "other"
+_clock = time.perf_counter
 
 
 class Metrics:
@@ -109,21 +110,24 @@ class _Instrumented:
             await self._websocket(scope, receive, send)
             return
         status = 500  # an exception before the response starts becomes a 500 further out
-        start = time.perf_counter()
 
-        async def send_status(message: Message) -> None:
+        # A plain function handing back send's awaitable, not a coroutine of its own: the app
+        # awaits it just the same, and no coroutine is made and run per message (two a request).
+        def send_status(message: Message) -> Awaitable[None]:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+            return send(message)
 
+        series = self.series
+        start = _clock()
         try:
             await self.app(scope, receive, send_status)
         except HTTPException as exc:  # a router's 404 or 405, answered by the app's handlers further out
             status = exc.status_code
             raise
         finally:
-            self.series.request(status, time.perf_counter() - start)
+            series.request(status, _clock() - start)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         counted = False
