@@ -241,7 +241,7 @@ def benchmarks(session: nox.Session) -> None:
 
     The figures of a quick run mean little; full runs and their results are in benchmarks/README.md.
     """
-    install_wheels(session, COMBINATIONS["all"], "httpx", "websockets>=15")
+    install_wheels(session, COMBINATIONS["all"], "httpx", "h11", "websockets>=15")
     scripts = ("bench_calls.py", "bench_dispatch.py", "bench_startup.py", "bench_streams.py", "bench_orders.py")
     for script in (*scripts, "bench_responsiveness.py"):
         quick = [] if script == "bench_calls.py" else ["--quick"]
