@@ -94,6 +94,8 @@ class Variant:
     path: str
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    """CPU seconds per order, per round: the server process's (http), this process's (service)."""
     commits: int = 0
     orders: int = 0
 
@@ -316,8 +318,18 @@ async def drive(count: int, concurrency: int, place: Callable[[], Awaitable[None
     return count / (time.perf_counter() - started), latencies
 
 
-Round = tuple[float, list[float], int]
-"""A round's orders a second, each placement's seconds, and how many commits placed them."""
+Round = tuple[float, list[float], int, float]
+"""A round's orders a second, each placement's seconds, how many commits placed them, and the CPU
+seconds the placing process spent per order (the server's over HTTP; NaN where it cannot be read)."""
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user and system, every thread) process ``pid`` has used; NaN without /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _batches(client: httpx.AsyncClient) -> int:
@@ -372,7 +384,7 @@ class LeanConnection:
         self.writer.close()
 
 
-async def http_round(base_url: str, kind: str, count: int, concurrency: int, *, group_commit: bool) -> Round:
+async def http_round(base_url: str, pid: int, kind: str, count: int, concurrency: int, *, group_commit: bool) -> Round:
     body = json.dumps(BODIES[kind]).encode()
     connections = [await LeanConnection.open(base_url) for _ in range(concurrency)]
     idle = list(connections)
@@ -390,9 +402,11 @@ async def http_round(base_url: str, kind: str, count: int, concurrency: int, *, 
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
             await place()  # the server's first order before the clock starts
             before = await _batches(client)
+            cpu = process_cpu(pid)
             rate, latencies = await drive(count, concurrency, place)
+            cpu = process_cpu(pid) - cpu
             commits = await _batches(client) - before if group_commit else count
-        return rate, latencies, commits
+        return rate, latencies, commits, cpu / count
     finally:
         for connection in connections:
             connection.close()
@@ -408,10 +422,12 @@ async def service_round(url: str, kind: str, count: int, concurrency: int, *, gr
 
         await place()
         before = (await service.health()).get("group_commit", {"batches": 0})
+        cpu = time.process_time()
         rate, latencies = await drive(count, concurrency, place)
+        cpu = time.process_time() - cpu
         after = (await service.health()).get("group_commit", {"batches": 0})
         commits = after["batches"] - before["batches"] if group_commit else count  # type: ignore[index]
-        return rate, latencies, commits
+        return rate, latencies, commits, cpu / count
     finally:
         await service.close()
 
@@ -453,7 +469,7 @@ def report(
     print()
     header = (
         f"{'way':<8} {'database':<11} {'kind':<7} {'path':<7} {'orders/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'/commit':>8} {'commits/s':>9} {'of floor':>8} {'grp/single':>10} {'pg/sqlite':>9}"
+        f"{'/commit':>8} {'commits/s':>9} {'of floor':>8} {'cpu us':>7} {'grp/single':>10} {'cpu':>6} {'pg/sqlite':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -464,16 +480,20 @@ def report(
         commits = rate / per_commit
         single = by_key.get((variant.way, variant.database, variant.kind, "single"))
         vs_path = _median_ratio(variant.rates, single.rates) if variant.path == "group" and single else ""
+        cpu_vs_path = _median_ratio(single.cpu, variant.cpu) if variant.path == "group" and single else ""
         sqlite = by_key.get((variant.way, "sqlite", variant.kind, variant.path))
         vs_db = _median_ratio(variant.rates, sqlite.rates) if variant.database == "postgresql" and sqlite else ""
         print(
             f"{variant.way:<8} {variant.database:<11} {variant.kind:<7} {variant.path:<7} {rate:>9.0f} "
             f"{percentile(variant.latencies, 0.5) * 1000:>7.1f} {percentile(variant.latencies, 0.99) * 1000:>7.1f} "
-            f"{per_commit:>8.1f} {commits:>9.0f} {commits / commit_floor[variant.database]:>8.0%} {vs_path:>10} "
-            f"{vs_db:>9}"
+            f"{per_commit:>8.1f} {commits:>9.0f} {commits / commit_floor[variant.database]:>8.0%} "
+            f"{statistics.median(variant.cpu) * 1e6:>7.0f} {vs_path:>10} {cpu_vs_path:>6} {vs_db:>9}"
         )
     print()
-    print("/commit: orders per commit; of floor: commits a second over the durable one-row commit rate")
+    print("/commit: orders per commit; of floor: commits a second over the durable one-row commit rate;")
+    print("cpu us: CPU microseconds per order of the placing process (http: the server; service: this one);")
+    print("grp/single: orders a second, group commit over one transaction per order;")
+    print("cpu: CPU per order, one transaction per order over group commit")
     goals = []
     for variant in variants:
         if variant.path != "group":
@@ -561,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
                     if variant.way == "http":
                         run: Coroutine[Any, Any, Round] = http_round(
                             servers[(variant.database, variant.path)].base_url,
+                            servers[(variant.database, variant.path)].process.pid,
                             variant.kind,
                             args.orders,
                             args.concurrency,
@@ -568,8 +589,9 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     else:
                         run = service_round(url, variant.kind, args.orders, args.concurrency, group_commit=group)
-                    rate, latencies, commits = asyncio.run(run)
+                    rate, latencies, commits, cpu = asyncio.run(run)
                     variant.rates.append(rate)
+                    variant.cpu.append(cpu)
                     variant.latencies.extend(latencies)
                     variant.commits += commits
                     variant.orders += args.orders
