@@ -146,9 +146,37 @@ class _BatchState:
     new_records: list[tuple[IdempotencyRecord, datetime]] = field(default_factory=list)
     moved_positions: set[tuple[str, str]] = field(default_factory=set)
     moved_accounts: set[str] = field(default_factory=set)
+    held: dict[str, dict[str, Position]] = field(init=False)
+    """:attr:`positions` by account, then symbol (the same objects)."""
+    exposure: dict[str, dict[tuple[str, Side], list[float]]] = field(init=False)
+    """:attr:`working` by account, then (symbol, side) (the same lists)."""
 
     def __post_init__(self) -> None:
         self.stored_positions = set(self.positions)
+        self.held = {}
+        for (account, symbol), position in self.positions.items():
+            self.held.setdefault(account, {})[symbol] = position
+        self.exposure = {}
+        for (account, symbol, side), amounts in self.working.items():
+            self.exposure.setdefault(account, {})[(symbol, side)] = amounts
+
+    def move(self, position: Position) -> None:
+        """Record ``position`` as the batch leaves it."""
+        key = (position.account, position.symbol)
+        self.positions[key] = position
+        self.held.setdefault(position.account, {})[position.symbol] = position
+        self.moved_positions.add(key)
+
+    def add_working(self, order: Order) -> None:
+        """Count ``order``, which keeps working, among its account's working orders."""
+        key = (order.account, order.symbol, order.side)
+        amounts = self.working.get(key)
+        if amounts is None:
+            amounts = self.working[key] = self.exposure.setdefault(order.account, {})[key[1:]] = [0.0, 0.0]
+        price = order.limit_price if order.limit_price is not None else order.stop_price
+        amounts[0] += order.quantity
+        if price is not None:  # as SUM() leaves out a NULL product
+            amounts[1] += order.quantity * price
 
 
 def _write_batch(tx: BatchTransaction, state: _BatchState) -> None:
@@ -384,13 +412,12 @@ class BrokerService:
                     raise IdempotencyKeyReused(record.key)
                 return _Placed(Placement(copy.deepcopy(record.order), replayed=True), None)
         account = state.accounts.get(job.account)
-        held = {s: p for (a, s), p in state.positions.items() if a == job.account}
+        held = state.held.get(job.account, {})
         if not job.violations and account is not None:
             open_positions = [replace(held[s], last_price=prices.last(s)) for s in sorted(held) if held[s].is_open]
             working = [
                 _buying_power.Working(symbol, side, q, n)
-                for (a, symbol, side), (q, n) in sorted(state.working.items())
-                if a == job.account
+                for (symbol, side), (q, n) in sorted(state.exposure.get(job.account, {}).items())
             ]
             found = self._buying_power_violation(job.account, job.request, last, account, open_positions, working)
             if found is not None:
@@ -410,19 +437,14 @@ class BrokerService:
             assert account is not None
             execution, moved, realised = filled
             position_key = (order.account, order.symbol)
-            state.positions[position_key] = moved
-            state.moved_positions.add(position_key)
+            state.move(moved)
             if realised:
                 account = state.accounts[order.account] = self._realise(account, realised, at)
                 state.moved_accounts.add(order.account)
             stored_version = moved.version + 1 if position_key in state.stored_positions else 0
             fill = Fill(execution, replace(moved, last_price=last, version=stored_version), account)
         if order.status is OrderStatus.WORKING:
-            price = order.limit_price if order.limit_price is not None else order.stop_price
-            exposure = state.working.setdefault((order.account, order.symbol, order.side), [0.0, 0.0])
-            exposure[0] += order.quantity
-            if price is not None:
-                exposure[1] += order.quantity * price
+            state.add_working(order)
         state.orders.append(order)
         if key is not None:
             assert job.idempotency_key is not None
