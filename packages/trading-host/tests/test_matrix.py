@@ -345,7 +345,7 @@ def test_standalone_version_not_served(installed: Installed) -> None:
     plan = factory_for(installed, {"ENABLED_MODULES": "beta", "MODULE_VERSION": "v2"}).plan()
 
     assert codes(plan.problems) == ["version-not-installed"]
-    assert "module_version 'v2' (from the environment)" in plan.problems[0].message
+    assert "module_version 'v2' (from MODULE_VERSION in the environment)" in plan.problems[0].message
     assert plan.standalone is None
 
 

@@ -8,6 +8,7 @@ PostgreSQL sessions run with ``synchronous_commit=on`` whatever the server's def
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -62,6 +63,39 @@ def normalize_url(url: str) -> URL:
             "for example 'sqlite+aiosqlite:///./trading-broker.db'"
         )
     return parsed.set(drivername=f"{backend}+{driver}")
+
+
+SETTING = "[modules.broker] database_url (or TRADING_MODULES__BROKER__DATABASE_URL)"
+"""The setting that says where the database is, as an operator writes it."""
+
+
+def sqlite_file_problem(url: URL) -> tuple[str, str] | None:
+    """Why the SQLite file of ``url`` cannot be opened for writing from this working directory
+    (naming the file), and the fix; ``None`` when it can, and for PostgreSQL. Reads the file system
+    only, so the configuration check reports it before anything is served: SQLite's own error,
+    "unable to open database file", names neither the file nor the folder."""
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    given = Path(url.database)
+    path = given.resolve()
+    folder = path.parent
+    where = f"the SQLite database {path}"
+    if not given.is_absolute():
+        where += f" ({url.database!r} in database_url is relative to the working directory {Path.cwd()})"
+    if not folder.is_dir():
+        return f"{where} cannot be created: the folder {folder} does not exist", f"create it, or set {SETTING}"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"{where} is not writable", f"give this user write access to it, or set {SETTING}"
+    # WAL journaling keeps two files beside the database (-wal, -shm), made when it is opened: the
+    # folder must be writable unless they are there and writable already.
+    companions = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    if all(os.access(p, os.R_OK | os.W_OK) for p in companions) or os.access(folder, os.W_OK | os.X_OK):
+        return None
+    made = "its journal files cannot be made" if path.exists() else "it cannot be created"
+    return (
+        f"{where}: {made} because the folder {folder} is not writable",
+        f"run from a folder you can write to, or set {SETTING} to a file in one",
+    )
 
 
 def describe(url: URL) -> str:
@@ -160,8 +194,11 @@ def open_failure(url: URL, exc: BaseException) -> tuple[str, str]:
         current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     innermost = chain[-1]
     words = next((line.strip() for line in str(innermost).splitlines() if line.strip()), type(innermost).__name__)
-    setting = "set [modules.broker] database_url (or TRADING_MODULES__BROKER__DATABASE_URL)"
+    setting = f"set {SETTING}"
     if url.get_backend_name() == "sqlite":
+        local = sqlite_file_problem(url)
+        if local is not None:
+            return f"cannot open {local[0]}", local[1]
         return f"cannot open the SQLite database {url.database}: {words}", f"check the file, or {setting}"
     address, name = f"{url.host or 'localhost'}:{url.port or 5432}", url.database or ""
     kinds = {type(e).__name__ for e in chain}

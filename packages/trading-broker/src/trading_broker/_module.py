@@ -11,7 +11,7 @@ from typing import Any
 from trading_core import Module, ModuleContext, ModuleStartupError
 from trading_core.streams import StreamHub, StreamLimits
 
-from ._database import open_failure
+from ._database import open_failure, sqlite_file_problem
 from ._errors import DatabaseUnavailable
 from ._matcher import Matcher
 from ._prices import PriceSource
@@ -91,7 +91,11 @@ class BrokerModule(Module[BrokerSettings]):
 
     async def check_connection(self) -> list[ModuleStartupError]:
         """Whether the database can be reached (``trading-host matrix --check --connect``), without
-        migrating it."""
+        migrating it (nor, when the file system already says it cannot be opened, creating it)."""
+        url = self.service.store.url
+        local = sqlite_file_problem(url)
+        if local is not None:
+            return [ModuleStartupError(f"cannot open {local[0]}", local[1])]
         try:
             await self.service.store.check()
         except Exception as exc:

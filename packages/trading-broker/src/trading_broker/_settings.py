@@ -6,8 +6,9 @@ import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
-from ._database import DEFAULT_DATABASE_URL, normalize_url
+from ._database import DEFAULT_DATABASE_URL, normalize_url, sqlite_file_problem
 
 _ORIGIN = re.compile(r"^https?://[^/?#\s]+$")
 
@@ -46,7 +47,8 @@ class BrokerSettings(BaseModel):
 
     default_account: Account = "default"
     """The account broker API v1, which has no authentication, acts on."""
-    database_url: str = DEFAULT_DATABASE_URL
+    # Checked even when left at its default, which puts the file in the working directory.
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validate_default=True)
     """Where the broker keeps its state: a SQLite file (the default, relative to the working
     directory) or a PostgreSQL database (``postgresql+asyncpg://user@host:5432/dbname``)."""
     initial_balance: float = Field(default=100_000.0, ge=0, allow_inf_nan=False)
@@ -101,5 +103,10 @@ class BrokerSettings(BaseModel):
     @field_validator("database_url")
     @classmethod
     def _supported_url(cls, value: str) -> str:
-        normalize_url(value)
+        # A file that cannot be written here is a configuration problem, reported with every other
+        # one before anything is served, not a failure of the first start-up or command.
+        problem = sqlite_file_problem(normalize_url(value))
+        if problem is not None:
+            # The host shows ``fix`` of an error's context as the problem's fix.
+            raise PydanticCustomError("database_unusable", "{reason}", {"reason": problem[0], "fix": problem[1]})
         return value

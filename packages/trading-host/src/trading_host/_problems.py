@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -36,3 +38,18 @@ class ConfigError(Exception):
         count = len(self.problems)
         head = f"the Trading API cannot start: {count} configuration problem{'s' if count != 1 else ''}"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'broker'?)`` for the choices closest to ``word``, or ``""``: a typo's answer.
+
+    The standard library's ``difflib`` ranks them, compared without case (``V2`` is ``v2``).
+    """
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(choice.casefold(), choice)
+    close = difflib.get_close_matches(word.strip().casefold(), list(by_folded), n=3, cutoff=0.6)
+    close = [by_folded[c] for c in close if by_folded[c] != word]
+    if not close:
+        return ""
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)"

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._problems import Problem
+from .._problems import Problem, did_you_mean
 
 CONFIG_ENV = "TRADING_CONFIG"
 LOCAL_CONFIG = Path("trading.toml")
@@ -123,9 +123,24 @@ class LoadedConfig:
     config: HostConfig
     sources: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    """Dotted key -> how its user wrote it, where that is not the key itself: the environment
+    variable (``GLOBAL_VERSION``) or the command-line option (``--port``)."""
 
     def source(self, key: str) -> str:
         return self.sources.get(key, DEFAULT_SOURCE)
+
+    def where(self, key: str) -> str:
+        """Where ``key`` (dotted: ``server.port``) was set, for a message: the most specific layer
+        recorded for it, naming the variable or option it was written as (``ENABLED_MODULES in
+        the environment``)."""
+        parts = key.split(".")
+        for end in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:end])
+            if prefix in self.sources:
+                name = self.names.get(key) or self.names.get(prefix)
+                return f"{name} in {self.sources[prefix]}" if name else self.sources[prefix]
+        return DEFAULT_SOURCE
 
     def is_default(self, key: str) -> bool:
         return self.source(key) == DEFAULT_SOURCE
@@ -139,8 +154,20 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The seed's variable names (GLOBAL_VERSION, ENABLED_MODULES, MODULE_VERSION) plus ours."""
+ENV_NAMES = {
+    "serve": "GLOBAL_VERSION",
+    "enabled_modules": "ENABLED_MODULES",
+    "module_version": "MODULE_VERSION",
+    "api_prefix": "TRADING_API_PREFIX",
+    "now": NOW_ENV,
+}
+"""The key each of the host's own environment variables sets."""
+
+
+def _from_environment(environ: Mapping[str, str], names: dict[str, str] | None = None) -> dict[str, Any]:
+    """The seed's variable names (GLOBAL_VERSION, ENABLED_MODULES, MODULE_VERSION) plus ours;
+    ``names`` gets the variable that set each key, for messages."""
+    names = {} if names is None else names
     layer: dict[str, Any] = {}
     if environ.get("GLOBAL_VERSION"):
         layer["serve"] = _split(environ["GLOBAL_VERSION"])
@@ -152,12 +179,14 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         layer["api_prefix"] = environ["TRADING_API_PREFIX"]
     if environ.get(NOW_ENV):
         layer["now"] = environ[NOW_ENV].strip()
+    names.update({key: ENV_NAMES[key] for key in layer})
     modules: dict[str, dict[str, str]] = {}
     for name, value in environ.items():
         if name.upper().startswith(_MODULE_ENV_PREFIX):
             module, _, key = name[len(_MODULE_ENV_PREFIX) :].lower().partition("__")
             if module and key:
                 modules.setdefault(module, {})[key] = value
+                names[f"modules.{module}.{key}"] = name
     if modules:
         layer["modules"] = modules
     fleet: dict[str, Any] = {}
@@ -169,6 +198,7 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
                 table = table.setdefault(part, {})
             if path and isinstance(table, dict):
                 table[path[-1]] = value
+                names["fleet." + ".".join(path)] = name
     if fleet:
         layer["fleet"] = fleet
     return layer
@@ -188,8 +218,11 @@ def _read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any
         with path.open("rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
+        looked = "" if path.is_absolute() else f" (no file at {path.absolute()})"
         problems.append(
-            Problem("config-file-missing", f"{label} {path} does not exist", "create it, or name an existing file")
+            Problem(
+                "config-file-missing", f"{label} {path} does not exist{looked}", "create it, or name an existing file"
+            )
         )
     except tomllib.TOMLDecodeError as exc:
         problems.append(
@@ -222,10 +255,14 @@ def _record_settings(sources: dict[str, str], module: str, table: object, label:
         sources.update({f"modules.{module}.{key}": label for key in table})
 
 
+_KEYED_TABLES = frozenset({"server", "metrics"})
+"""Tables of the host's own settings, merged key by key."""
+
+
 def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, Any], label: str) -> None:
     """A key of a later layer replaces the earlier one, except ``matrix``, merged per row (a row
-    replaces the row of the same name as a whole), ``modules``, merged per module and key, and
-    ``lifecycle``, merged per module version."""
+    replaces the row of the same name as a whole), ``modules``, merged per module and key,
+    ``server`` and ``metrics``, merged key by key, and ``lifecycle``, merged per module version."""
     for key, value in layer.items():
         if key == "matrix" and isinstance(value, Mapping):
             # A user's [matrix.v2] must not drop the shipped v1 row: `serve` selects the rows served.
@@ -237,6 +274,10 @@ def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, An
                 sources[f"matrix.{row}"] = label
         elif key == "fleet" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
             _merge_deep(base[key], value)
+        elif key in _KEYED_TABLES and isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            # A [server] table that sets only the port keeps the other keys, and their sources.
+            base[key] = {**base[key], **value}
+            sources.update({f"{key}.{name}": label for name in value})
         elif key == "lifecycle" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
             _merge_lifecycle(base[key], sources, value, label)
         elif key == "modules" and isinstance(value, Mapping) and isinstance(base.get(key), dict):
@@ -250,6 +291,8 @@ def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, An
                 _record_settings(sources, module, table, label)
         else:
             base[key] = value
+            if key in _KEYED_TABLES and isinstance(value, Mapping):
+                sources.update({f"{key}.{name}": label for name in value})
             if key == "modules" and isinstance(value, Mapping):
                 sources.update({f"modules.{m}": label for m in value})
                 for module, table in value.items():
@@ -262,21 +305,35 @@ def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, An
         sources[key] = label
 
 
-def _problem_from_error(error: Any, sources: dict[str, str]) -> Problem:
+def _table_keys(loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys the table holding ``loc`` (an unknown key's location) may have; ``None`` for a
+    module's settings, which the module checks."""
+    model: type[BaseModel] | None = HostConfig
+    path = [str(part) for part in loc[:-1]]
+    if path and path[0] in {"server", "metrics", "rollout"}:
+        model = {"server": ServerConfig, "metrics": MetricsConfig, "rollout": RolloutConfig}[path[0]]
+    elif len(path) == 3 and path[0] == "lifecycle":
+        model = LifecycleEntry
+    elif path:
+        model = None
+    return sorted(model.model_fields) if model is not None and len(path) <= 3 else None
+
+
+def _problem_from_error(error: Any, loaded: LoadedConfig) -> Problem:
     loc = ".".join(str(part) for part in error["loc"])
-    top = str(error["loc"][0]) if error["loc"] else ""
-    where = sources.get(f"modules.{error['loc'][1]}" if top == "modules" and len(error["loc"]) > 1 else top)
-    if top == "lifecycle" and len(error["loc"]) > 2:
-        where = sources.get(".".join(str(part) for part in error["loc"][:3]), where)
-    where = where or DEFAULT_SOURCE
+    where = loaded.where(loc)
     if error["type"] == "extra_forbidden":
-        known = ", ".join(sorted(HostConfig.model_fields)) if "." not in loc else "see the documented keys"
+        keys = _table_keys(tuple(error["loc"]))
+        name = str(error["loc"][-1]) if error["loc"] else loc
+        hint = did_you_mean(name, keys or ())
+        known = f"the keys it may have: {', '.join(keys)}" if keys else "see the documented keys"
         return Problem(
-            "config-unknown-key", f"unknown key '{loc}' in {where}", f"remove it or correct its spelling ({known})"
+            "config-unknown-key", f"unknown key '{loc}' in {where}{hint}", f"remove it or correct its spelling ({known})"
         )
+    named = loc in loaded.names or loc.partition(".")[0] in loaded.names
     return Problem(
         "config-invalid-value",
-        f"'{loc}' in {where}: {error['msg']} (got {error.get('input')!r})",
+        f"{where if named else repr(loc) + ' in ' + where}: {error['msg']} (got {error.get('input')!r})",
         f"correct '{loc}'",
     )
 
@@ -286,20 +343,27 @@ def load_config(
     *,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    path_label: str = "the config file",
+    overrides_label: str = ARGS_SOURCE,
+    override_names: Mapping[str, str] | None = None,
 ) -> LoadedConfig:
     """Merge, strongest last: the shipped default, the file (``path``, ``$TRADING_CONFIG`` or
-    ``./trading.toml``), the environment, then ``overrides``. Problems are collected, not raised."""
+    ``./trading.toml``), the environment, then ``overrides``. Problems are collected, not raised.
+
+    Messages call ``path`` ``path_label`` (``--config``) and the overrides ``overrides_label``,
+    each key written as ``override_names`` says (``{"server.port": "--port"}``)."""
     environ = os.environ if environ is None else environ
     problems: list[Problem] = []
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    names: dict[str, str] = {}
 
     default_text = resources.files("trading_host").joinpath("default.toml").read_text(encoding="utf-8")
     _merge(merged, sources, tomllib.loads(default_text), DEFAULT_SOURCE)
 
     if path is not None:
         file_path: Path | None = Path(path)
-        label = "the config file"
+        label = path_label
     elif environ.get(CONFIG_ENV):
         file_path = Path(environ[CONFIG_ENV])
         label = f"{CONFIG_ENV}"
@@ -309,17 +373,22 @@ def load_config(
     if file_path is not None:
         _merge(merged, sources, _read_toml(file_path, label, problems), str(file_path))
 
-    _merge(merged, sources, _from_environment(environ), ENV_SOURCE)
-    _merge(merged, sources, {k: v for k, v in (overrides or {}).items() if v is not None}, ARGS_SOURCE)
+    _merge(merged, sources, _from_environment(environ, names), ENV_SOURCE)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    _merge(merged, sources, given, overrides_label)
+    for key, name in (override_names or {}).items():
+        if key.partition(".")[0] in given:
+            names[key] = name
 
+    loaded = LoadedConfig(config=HostConfig(), sources=sources, problems=problems, names=names)
     try:
-        config = HostConfig.model_validate(merged)
+        loaded.config = HostConfig.model_validate(merged)
     except ValidationError as exc:
-        problems.extend(_problem_from_error(e, sources) for e in exc.errors())
+        problems.extend(_problem_from_error(e, loaded) for e in exc.errors())
         # Go on without the keys in error, so that the problems they hide are reported too.
         bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
         try:
-            config = HostConfig.model_validate({k: v for k, v in merged.items() if k not in bad})
+            loaded.config = HostConfig.model_validate({k: v for k, v in merged.items() if k not in bad})
         except ValidationError:
-            config = HostConfig()
-    return LoadedConfig(config=config, sources=sources, problems=problems)
+            loaded.config = HostConfig()
+    return loaded

@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from trading_core import Lifecycle, parse_version
 
 from .._documents._guides import document_names, find_document, parse_document_url
-from .._problems import Problem
+from .._problems import Problem, did_you_mean
 from ._config import LifecycleEntry, LoadedConfig
 
 MINIMUM_NOTICE_MONTHS = 6
@@ -45,7 +45,7 @@ def resolve_lifecycles(
     lifecycles: dict[tuple[str, str], Lifecycle] = {}
     for module, versions in loaded.config.lifecycle.items():
         for version, entry in versions.items():
-            where = loaded.source(f"lifecycle.{module}.{version}")
+            where = loaded.where(f"lifecycle.{module}.{version}")
             shipped = loaded.is_default(f"lifecycle.{module}.{version}")
             if not _installed(module, version, available, where, shipped, problems):
                 continue
@@ -68,10 +68,14 @@ def _installed(
         return True
     if not shipped:
         served = ", ".join(available.get(module, [])) or "no version: it is not installed"
+        if module in available:
+            hint = did_you_mean(version, available[module])
+        else:
+            hint = did_you_mean(module, available)
         problems.append(
             Problem(
                 "lifecycle-unknown-version",
-                f"{title} in {where} names {module} {version}, but the installed releases serve {served}",
+                f"{title} in {where} names {module} {version}, but the installed releases serve {served}{hint}",
                 f"remove the {title} table, or install a release that serves {module} {version}",
             )
         )
@@ -201,7 +205,7 @@ def check_guides(
             continue
         if loaded.is_default(f"lifecycle.{module}.{version}"):
             continue  # an older release of the module without the shipped guide: the link is all that breaks
-        where = loaded.source(f"lifecycle.{module}.{version}")
+        where = loaded.where(f"lifecycle.{module}.{version}")
         if folder is None:
             has = f"module {owner} is not served or ships no documents"
         else:

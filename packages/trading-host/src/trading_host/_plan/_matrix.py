@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ValidationError
@@ -21,7 +22,7 @@ from trading_core import (
 )
 
 from .._caller import CallerKey
-from .._problems import ConfigError, Problem
+from .._problems import ConfigError, Problem, did_you_mean
 from ._clock import Clock
 from ._config import ARGS_SOURCE, DEFAULT_SOURCE, LoadedConfig, MetricsConfig, RolloutConfig, ServerConfig
 from ._discovery import Installed, Provider
@@ -71,6 +72,9 @@ class Plan:
     """The rollout alias, when one is configured (and valid)."""
     clock: Callable[[], float] = field(default_factory=Clock)
     problems: list[Problem] = field(default_factory=list)
+    config_failed: bool = False
+    """The configuration itself could not be read or validated (a missing file, bad TOML, an
+    unknown key...): what is resolved comes from the rest, so it is not what the user asked for."""
 
     def raise_for_problems(self) -> None:
         if self.problems:
@@ -155,6 +159,7 @@ class _Resolver:
             server=loaded.config.server,
             clock=clock if clock is not None else Clock(loaded.config.now),
             problems=list(loaded.problems),
+            config_failed=bool(loaded.problems),
         )
 
     def problem(self, code: str, message: str, fix: str) -> None:
@@ -187,12 +192,13 @@ class _Resolver:
             wanted = list(self.available)
         else:
             wanted = list(self.config.enabled_modules)
-            where = self.loaded.source("enabled_modules")
+            where = self.loaded.where("enabled_modules")
             for module in wanted:
                 if module not in self.available:
                     self.problem(
                         "module-not-installed",
-                        f"module '{module}' is enabled in {where} but no installed distribution provides it",
+                        f"module '{module}' is enabled in {where} but no installed distribution provides it"
+                        + did_you_mean(module, self.available),
                         f"{_install_hint(module)}, or remove '{module}' from enabled_modules",
                     )
         for module in wanted:
@@ -206,12 +212,15 @@ class _Resolver:
         return [m for m in dict.fromkeys(names) if m in self.available or m == CORE]
 
     def check_version(self, module: str, version: str, where: str) -> bool:
+        served = self.available.get(module, [])
         try:
             parse_version(version)
         except ValueError as exc:
-            self.problem("version-invalid", f"{where}: {exc}", f"write the version of '{module}' as 'v1', 'v2', ...")
+            hint = did_you_mean(version, served) or did_you_mean(f"v{version}", served)
+            self.problem(
+                "version-invalid", f"{where}: {exc}{hint}", f"write the version of '{module}' as 'v1', 'v2', ..."
+            )
             return False
-        served = self.available.get(module, [])
         if version in served:
             return True
         if not served:
@@ -225,7 +234,8 @@ class _Resolver:
         dist = self.installed.distributions(module)[0][0]
         self.problem(
             "version-not-installed",
-            f"{where} needs {module} {version}, but the installed {dists} serves {module} {', '.join(served)}",
+            f"{where} needs {module} {version}, but the installed {dists} serves {module} {', '.join(served)}"
+            + did_you_mean(version, served),
             f"install a release that serves {module} {version}: pip install '{dist}=={parse_version(version)}.*' "
             f"(a release's major version is the newest API version it serves), or choose one of {', '.join(served)}",
         )
@@ -248,7 +258,7 @@ class _Resolver:
             return
         module = others[0] if others else CORE
         if self.check_version(
-            module, version, f"module_version '{version}' (from {self.loaded.source('module_version')})"
+            module, version, f"module_version '{version}' (from {self.loaded.where('module_version')})"
         ):
             self.plan.standalone = (module, version)
             self.add(module, version)
@@ -280,8 +290,8 @@ class _Resolver:
                 defined = ", ".join(config.matrix) or "none"
                 self.problem(
                     "unknown-global-version",
-                    f"global version '{global_version}' (from {self.loaded.source('serve')}) is not in the matrix, "
-                    f"which defines: {defined}",
+                    f"global version '{global_version}' (from {self.loaded.where('serve')}) is not in the matrix, "
+                    f"which defines: {defined}" + did_you_mean(global_version, config.matrix),
                     f"serve one of {defined}, or add a [matrix.{global_version}] table to your config",
                 )
                 continue
@@ -319,7 +329,7 @@ class _Resolver:
             named = "; ".join(f"{', '.join(dict.fromkeys(what))} in {where}" for where, what in places.items())
             self.problem(
                 "module-not-installed",
-                f"module '{module}' is named by {named}, but it is not installed",
+                f"module '{module}' is named by {named}, but it is not installed" + did_you_mean(module, self.available),
                 f"{_install_hint(module)}, or remove '{module}' from those rows",
             )
 
@@ -393,11 +403,12 @@ class _Resolver:
     def check_settings(self) -> None:
         served = set(self.plan.modules())
         for module in self.config.modules:
-            where = self.loaded.source(f"modules.{module}")
+            where = self.loaded.where(f"modules.{module}")
             if module not in self.available and not self.loaded.is_default(f"modules.{module}"):
                 self.problem(
                     "module-settings-unknown",
-                    f"[modules.{module}] in {where} configures a module that is not installed",
+                    f"[modules.{module}] in {where} configures a module that is not installed"
+                    + did_you_mean(module, self.available),
                     f"{_install_hint(module)}, or remove the [modules.{module}] table",
                 )
         for module in served:
@@ -409,14 +420,24 @@ class _Resolver:
             try:
                 self.plan.module_settings[module] = cls.Settings.model_validate(table)
             except ValidationError as exc:
-                where = self.loaded.source(f"modules.{module}")
                 for error in exc.errors():
-                    loc = ".".join(str(p) for p in error["loc"])
-                    self.problem(
-                        "module-settings-invalid",
-                        f"[modules.{module}] {loc} in {where}: {error['msg']}",
-                        f"correct [modules.{module}] {loc}",
-                    )
+                    self.plan.problems.append(self.settings_problem(module, cls.Settings, error))
+
+    def settings_problem(self, module: str, model: type[BaseModel], error: Any) -> Problem:
+        """A module's settings that its model refuses: where the key was set (or that it is the
+        module's default), the model's message, and the fix a module gives in the error's context
+        (``PydanticCustomError(..., {"fix": ...})``)."""
+        loc = ".".join(str(p) for p in error["loc"])
+        key = f"modules.{module}.{error['loc'][0]}" if error["loc"] else f"modules.{module}"
+        where = f"in {self.loaded.where(key)}" if key in self.loaded.sources else "(the module's default)"
+        message = error["msg"].removeprefix("Value error, ")
+        context = error.get("ctx") or {}
+        fix = context.get("fix") if isinstance(context.get("fix"), str) else f"correct [modules.{module}] {loc}"
+        if error["type"] == "extra_forbidden":
+            where = f"in {self.loaded.where(key)}"
+            message += did_you_mean(str(error["loc"][-1]), model.model_fields)
+            fix = f"remove it or correct its spelling (the keys of [modules.{module}]: {', '.join(model.model_fields)})"
+        return Problem("module-settings-invalid", f"[modules.{module}] {loc} {where}: {message}", fix)
 
     def check_lifecycles(self, load: bool) -> None:
         plan = self.plan
@@ -429,7 +450,7 @@ class _Resolver:
         now = plan.clock()
         for (module, version), lifecycle in served.items():
             if lifecycle.status_at(now) == "sunset":
-                where = self.loaded.source(f"lifecycle.{module}.{version}")
+                where = self.loaded.where(f"lifecycle.{module}.{version}")
                 self.problem(
                     "version-sunset",
                     f"{module} {version} was sunset on {lifecycle.sunset} ([lifecycle.{module}.{version}] in {where}), "
@@ -447,7 +468,7 @@ class _Resolver:
         except ValueError as exc:
             self.problem(
                 "metrics-client-invalid",
-                f"[metrics] client in {self.loaded.source('metrics')}: {exc}",
+                f"[metrics] client in {self.loaded.where('metrics.client')}: {exc}",
                 "set [metrics] client to 'api_key', 'header:<name>' or 'cookie:<name>'",
             )
         for global_version in self.plan.serve:
@@ -455,7 +476,7 @@ class _Resolver:
             if metrics.path == base or metrics.path.startswith(base + "/"):
                 self.problem(
                     "metrics-path-taken",
-                    f"[metrics] path {metrics.path} in {self.loaded.source('metrics')} is under {base}, "
+                    f"[metrics] path {metrics.path} in {self.loaded.where('metrics.path')} is under {base}, "
                     f"where global version {global_version} is served",
                     "choose a path outside the served global versions, for example /metrics",
                 )
@@ -464,7 +485,7 @@ class _Resolver:
         rollout = self.config.rollout
         if rollout is None:
             return
-        where = f"[rollout] in {self.loaded.source('rollout')}"
+        where = f"[rollout] in {self.loaded.where('rollout')}"
         before = len(self.plan.problems)
         if self.plan.standalone is not None:
             self.problem(
@@ -495,10 +516,11 @@ class _Resolver:
         unknown = [g for g in rollout.weights if g not in self.plan.serve]
         if unknown or not rollout.weights:
             served = ", ".join(self.plan.serve) or "none"
+            hints = "".join(did_you_mean(g, self.plan.serve) for g in unknown)
             self.problem(
                 "rollout-version-not-served",
                 f"{where}: weights name {', '.join(unknown) or 'no version'}, "
-                f"but the served global versions are {served}",
+                f"but the served global versions are {served}{hints}",
                 "give weights only to served global versions, for example weights = { v1 = 90, v2 = 10 }",
             )
         elif sum(rollout.weights.values()) <= 0:
