@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from .._plan._clock import Clock
-from .._plan._config import load_config
 from .._plan._discovery import Installed, discover
 from .._plan._lifecycle import describe, lifecycle_json, resolve_lifecycles
 from .._plan._matrix import Plan
@@ -24,6 +23,8 @@ from ._options import (
     JsonOption,
     ModuleVersionOption,
     environ_with,
+    load_options,
+    plan_options,
     print_problems,
 )
 
@@ -33,9 +34,10 @@ def modules(config: ConfigOption = None, json_output: JsonOption = False) -> Non
     lifecycle from the configuration. Imports nothing."""
     installed = discover()
     rows = _module_rows(installed)
-    loaded = load_config(config)
+    loaded = load_options(config)
     problems = list(loaded.problems)
-    lifecycles = resolve_lifecycles(loaded, installed.modules(), problems)
+    # A configuration that failed says nothing true about the lifecycles: show none.
+    lifecycles = {} if problems else resolve_lifecycles(loaded, installed.modules(), problems)
     now = Clock(loaded.config.now)()
     if json_output:
         payload = {
@@ -108,7 +110,18 @@ def connection_problems(factory: AppFactory, plan: Plan) -> list[Problem]:
 
 
 def _plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan for ``matrix --json``; nothing resolved when the configuration itself failed, as
+    what would be resolved then is not what the user configured."""
     now = plan.clock()
+    if plan.config_failed:
+        return {
+            "mode": None,
+            "api_prefix": None,
+            "global_versions": {},
+            "row_sources": {},
+            "standalone": None,
+            "problems": [p.to_json() for p in plan.problems],
+        }
 
     def entry(module: str, version: str) -> dict[str, str | None]:
         provider = plan.versions[(module, version)].provider
@@ -147,13 +160,14 @@ def matrix(
     json_output: JsonOption = False,
 ) -> None:
     """Show the resolved version matrix and every configuration problem."""
-    factory = AppFactory(environ=environ_with(config, global_version, enable, module_version))
-    plan = factory.plan()
+    env = environ_with(config, global_version, enable, module_version)
+    factory = AppFactory(environ=env)
+    plan = plan_options(factory, load_options(config, global_version, enable, module_version, environ=env))
     if connect and not plan.problems:
         plan.problems.extend(connection_problems(factory, plan))
     if json_output:
         typer.echo(json.dumps(_plan_json(plan), indent=2))
-    else:
+    elif not plan.config_failed:
         data = _plan_json(plan)
         if plan.standalone is not None:
             module, version = plan.standalone
@@ -173,6 +187,7 @@ def matrix(
                 "rows merge by name: a row in your configuration replaces the shipped row of that name "
                 "whole; `serve` (GLOBAL_VERSION) selects the rows served"
             )
+    if not json_output:
         if plan.problems:
             print_problems(plan.problems)
         elif check:

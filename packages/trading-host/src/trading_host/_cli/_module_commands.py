@@ -88,7 +88,7 @@ class HostCommandContext(CommandContext):
         name = self.module_name
         # The plan `serve` would make if it served this module: every check of the configuration,
         # with only this module enabled, so that no other plugin is imported.
-        loaded = load_config(self.config, overrides={"enabled_modules": [name]})
+        loaded = load_config(self.config, overrides={"enabled_modules": [name]}, path_label="--config")
         plan = resolve(loaded, discover())
         problems = list(plan.problems)
         if not problems and name not in plan.modules():

@@ -8,7 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
+from .._plan._config import COMMAND_LINE, LoadedConfig, load_config
+from .._plan._matrix import Plan, resolve
 from .._problems import Problem
+from .._serve._factory import AppFactory
 
 CONFIG_HELP = "TOML config file (default: $TRADING_CONFIG or ./trading.toml)."
 
@@ -43,6 +46,48 @@ def environ_with(
     if module_version:
         env["MODULE_VERSION"] = module_version
     return env
+
+
+OPTION_NAMES = {
+    "serve": "--global-version",
+    "enabled_modules": "--enable",
+    "module_version": "--module-version",
+    "server.host": "--host",
+    "server.port": "--port",
+}
+"""The option each configuration key is given as, so that a message names what the user typed."""
+
+
+def load_options(
+    config: Path | None,
+    global_version: list[str] | None = None,
+    enable: list[str] | None = None,
+    module_version: str | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    server: dict[str, object] | None = None,
+) -> LoadedConfig:
+    """The configuration a command's options select, each option named as typed in messages
+    (``--config nope.toml does not exist``, ``--port on the command line: ...``)."""
+    overrides = {
+        "serve": global_version or None,
+        "enabled_modules": enable or None,
+        "module_version": module_version,
+        "server": {k: v for k, v in (server or {}).items() if v is not None} or None,
+    }
+    return load_config(
+        config,
+        environ=os.environ if environ is None else environ,
+        overrides=overrides,
+        path_label="--config",
+        overrides_label=COMMAND_LINE,
+        override_names=OPTION_NAMES,
+    )
+
+
+def plan_options(factory: AppFactory, loaded: LoadedConfig) -> Plan:
+    """What ``factory`` would serve with ``loaded``, as :meth:`AppFactory.plan` resolves it."""
+    return resolve(loaded, factory.installed)
 
 
 def fail(message: str) -> typer.Exit:

@@ -20,6 +20,7 @@ LOCAL_CONFIG = Path("trading.toml")
 DEFAULT_SOURCE = "the shipped default configuration"
 ENV_SOURCE = "the environment"
 ARGS_SOURCE = "the arguments"
+COMMAND_LINE = "the command line"
 _MODULE_ENV_PREFIX = "TRADING_MODULES__"
 FLEET_ENV_PREFIX = "TRADING_FLEET__"
 NOW_ENV = "TRADING_NOW"
@@ -139,7 +140,10 @@ class LoadedConfig:
             prefix = ".".join(parts[:end])
             if prefix in self.sources:
                 name = self.names.get(key) or self.names.get(prefix)
-                return f"{name} in {self.sources[prefix]}" if name else self.sources[prefix]
+                source = self.sources[prefix]
+                if not name:
+                    return source
+                return f"{name} {'on' if source == COMMAND_LINE else 'in'} {source}"
         return DEFAULT_SOURCE
 
     def is_default(self, key: str) -> bool:
@@ -330,11 +334,11 @@ def _problem_from_error(error: Any, loaded: LoadedConfig) -> Problem:
         return Problem(
             "config-unknown-key", f"unknown key '{loc}' in {where}{hint}", f"remove it or correct its spelling ({known})"
         )
-    named = loc in loaded.names or loc.partition(".")[0] in loaded.names
+    name = loaded.names.get(loc) or loaded.names.get(loc.partition(".")[0])
     return Problem(
         "config-invalid-value",
-        f"{where if named else repr(loc) + ' in ' + where}: {error['msg']} (got {error.get('input')!r})",
-        f"correct '{loc}'",
+        f"{where if name else repr(loc) + ' in ' + where}: {error['msg']} (got {error.get('input')!r})",
+        f"correct {name or repr(loc)}",
     )
 
 
@@ -377,7 +381,9 @@ def load_config(
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     _merge(merged, sources, given, overrides_label)
     for key, name in (override_names or {}).items():
-        if key.partition(".")[0] in given:
+        table, _, inner = key.partition(".")
+        value = given.get(table)
+        if value is not None and (not inner or (isinstance(value, Mapping) and value.get(inner) is not None)):
             names[key] = name
 
     loaded = LoadedConfig(config=HostConfig(), sources=sources, problems=problems, names=names)
