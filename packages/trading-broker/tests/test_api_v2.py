@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from trading_broker import AccountSummary, BrokerError, BrokerEvent, EventKind, Execution, Order, Position
 from trading_broker._cli import cli
-from trading_broker.api._http import broker_error, invalid_request
+from trading_broker.api._http import broker_error
 from trading_broker.api.v2 import BrokerApi, event_payload
 
 V1 = "/api/v1/broker"
@@ -30,6 +30,19 @@ def test_missing_authorization_is_422(client):
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["header", "authorization"]
     assert client.get(f"{V2}/orders").status_code == 422
+
+
+def test_the_422_of_a_missing_authorization_says_what_to_send(client):
+    # The other errors of the same request are still listed, in FastAPI's shape.
+    response = client.post(f"{V2}/orders", json={"symbol": 3})
+    assert response.status_code == 422
+    errors = {tuple(e["loc"]): e for e in response.json()["detail"]}
+    missing = errors[("header", "authorization")]
+    assert missing["type"] == "missing"
+    assert missing["msg"].startswith("Field required: send 'Authorization: Bearer <token>'")
+    assert "trading-host broker keys create <account>" in missing["msg"]
+    assert errors[("body", "quantity")]["msg"] == "Field required"
+    assert errors[("body", "symbol")]["type"] == "string_type"
 
 
 @pytest.mark.parametrize("header", ["Bearer wrong", "Bearer", "Basic dGVzdF90b2tlbg==", "test_token", "Bearer  "])
@@ -334,7 +347,8 @@ def test_event_payloads_are_the_rest_bodies(client, module):
 
 def test_service_errors_are_answered_by_the_versions_exception_handler(module, serving):
     api = BrokerApi(module)
-    assert api.exception_handlers == {BrokerError: broker_error, RequestValidationError: invalid_request}
+    assert set(api.exception_handlers) == {BrokerError, RequestValidationError}
+    assert api.exception_handlers[BrokerError] is broker_error
     assert {type(route) for route in api.routes} <= {APIRoute, APIWebSocketRoute}  # no route class of its own
     with serving(module) as client:
         missing = client.get(f"{V2}/orders/does-not-exist", headers=auth())

@@ -153,3 +153,14 @@ def test_python_dash_m_runs_the_command():
     assert result.returncode == 0, result.stderr
     assert "create" in result.stdout
     assert "revoke" in result.stdout
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_a_settings_problem_naming_the_path_and_setting(tmp_path):
+    # The configuration check runs the settings' validation: the problem is reported before serving.
+    folder = tmp_path / "no-such-folder"
+    with pytest.raises(ValidationError) as refused:
+        BrokerSettings.model_validate({"database_url": f"sqlite+aiosqlite:///{folder}/broker.db"})
+    (error,) = refused.value.errors()
+    assert error["type"] == "database_unusable"
+    assert f"the SQLite database {folder / 'broker.db'} cannot be created: the folder {folder} does not exist" in error["msg"]
+    assert "database_url" in error["ctx"]["fix"]

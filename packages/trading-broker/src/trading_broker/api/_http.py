@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -125,6 +126,22 @@ async def invalid_request(_: Request, exc: RequestValidationError) -> JSONRespon
     return JSONResponse({"detail": _encodable(jsonable_encoder(exc.errors()))}, status_code=422)
 
 
+def explaining_missing(hints: Mapping[tuple[str, str], str]) -> Callable[[Request, RequestValidationError], Awaitable[JSONResponse]]:
+    """:func:`invalid_request`, with the message of a missing parameter replaced by what to send
+    (``hints``: ``("header", "authorization")`` -> ``"send 'Authorization: Bearer <token>' ..."``);
+    every other error of the same request is still listed, in the same shape."""
+
+    async def handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for error in exc.errors():
+            loc = tuple(str(part).lower() for part in error.get("loc", ()))
+            hint = hints.get(loc[:2]) if error.get("type") == "missing" and len(loc) == 2 else None
+            errors.append({**error, "msg": f"{error.get('msg', 'Field required')}: {hint}"} if hint else error)
+        return await invalid_request(request, RequestValidationError(errors))
+
+    return handler
+
+
 def _encodable(value: Any) -> Any:
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
@@ -135,8 +152,9 @@ def _encodable(value: Any) -> Any:
     return value
 
 
-def answer_broker_errors(api: ModuleApi) -> None:
+def answer_broker_errors(api: ModuleApi, missing: Mapping[tuple[str, str], str] | None = None) -> None:
     """Answer the service's errors raised by ``api``'s routes with :func:`error_response`, and
-    requests the schema refuses with :func:`invalid_request`."""
+    requests the schema refuses with :func:`invalid_request`, saying what to send for each
+    parameter of ``missing`` that a request leaves out."""
     api.add_exception_handler(BrokerError, broker_error)
-    api.add_exception_handler(RequestValidationError, invalid_request)
+    api.add_exception_handler(RequestValidationError, explaining_missing(missing) if missing else invalid_request)

@@ -21,6 +21,12 @@ which cannot set headers on a WebSocket."""
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "The bearer token is not valid"}
 }
+MISSING = (
+    "send 'Authorization: Bearer <token>' with an API key of the broker "
+    "(`trading-host broker keys create <account>` prints one)"
+)
+"""What the 422 of a request without the header says after FastAPI's "Field required"."""
+MISSING_HINTS = {("header", "authorization"): MISSING}
 INVALID = "invalid bearer token: send 'Authorization: Bearer <token>' with a token issued for an account"
 INVALID_STREAM = (
     "invalid bearer token: send a token issued for an account, "
@@ -31,7 +37,11 @@ INVALID_STREAM = (
 # with auto_error off it only parses, and the errors below stay the broker's own.
 BEARER = HTTPBearer(
     scheme_name=SCHEME_NAME,
-    description="An API key of the broker (`trading-broker keys create <account>`), acting for its account",
+    description=(
+        "An API key of the broker (`trading-broker keys create <account>`), acting for its account, sent as "
+        "`Authorization: Bearer <token>`. A request without the header is refused with 422, as a missing "
+        "parameter whose message says what to send; a token that matches no key, or a revoked one, with 401."
+    ),
     auto_error=False,
 )
 
@@ -46,7 +56,8 @@ def bearer_account(service: BrokerService) -> Callable[..., Awaitable[str]]:
 
     The header is also a required parameter, kept out of the OpenAPI document (the security scheme
     describes it): a request without it is a 422 like any missing parameter (the seed's
-    contract); a token that matches no key is a 401.
+    contract, kept), whose message says what to send (:data:`MISSING`); a token that matches no
+    key is a 401.
     """
 
     async def account(

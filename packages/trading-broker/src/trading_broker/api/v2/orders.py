@@ -11,7 +11,7 @@ from ..._models import OrderStatus
 from ..._module import BrokerModule
 from ..._rules import Strictness
 from .._http import FINAL, NOT_FOUND, UNAVAILABLE, answer_broker_errors, placed_order_links
-from ._auth import UNAUTHORIZED, bearer_account, stream_authenticator
+from ._auth import MISSING_HINTS, UNAUTHORIZED, bearer_account, stream_authenticator
 from ._schemas import OrderModificationV2, PlacedOrderV2, PreOrderV2
 from .portfolio import add_portfolio_routes
 from .streams import stream_routes
@@ -28,7 +28,7 @@ class BrokerApi(ModuleApi):
 
     def __init__(self, module: BrokerModule) -> None:
         super().__init__(module, responses={**UNAUTHORIZED, **UNAVAILABLE})
-        answer_broker_errors(self)
+        answer_broker_errors(self, missing=MISSING_HINTS)
         service = module.service
         Account = Annotated[str, Depends(bearer_account(service))]
 
