@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from trading_core import CommandContext, run_host_command
 
 from . import _keys, _migrate
 from ._auth import StoredKey
-from ._database import create_engine, describe, normalize_url
+from ._database import SETTING, create_engine, describe, normalize_url, sqlite_file_problem
 from ._errors import DatabaseUnavailable, UnknownApiKey
 from ._module import BrokerModule
 from ._store import BrokerStore
@@ -69,9 +70,13 @@ def _database(ctx: typer.Context, database_url: str | None) -> Database:
     """``--database-url``, else the database of the module the host built from the configuration."""
     if database_url is not None:
         try:
-            normalize_url(database_url)
+            url = normalize_url(database_url)
         except ValueError as exc:
             _fail(f"--database-url: {exc}", 2)
+        local = sqlite_file_problem(url)
+        if local is not None:
+            fix = local[1].replace(f"set {SETTING}", "give --database-url").replace(SETTING, "--database-url")
+            _fail(f"--database-url: {local[0]}; {fix}", 2)
         return Database(database_url, "--database-url", BrokerStore(database_url))
     try:
         context = CommandContext.of(ctx)
@@ -97,7 +102,7 @@ def _run(database: Database, work: Callable[[BrokerStore], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except UnknownApiKey as exc:
         _fail(str(exc))
-    except (OSError, OperationalError, DBAPIError, DatabaseUnavailable) as exc:
+    except (OSError, sqlite3.Error, OperationalError, DBAPIError, DatabaseUnavailable) as exc:
         # An operator runs the command: the driver's own words, which the HTTP answers leave out.
         cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ is not None else exc
         where = describe(normalize_url(database.url))
