@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from importlib import metadata
 
 import pytest
-from harness import BIN, INSTALLED, Serve, Server, start_server
+from harness import BIN, INSTALLED, Serve, Server, run_cli, start_server
 from openapi_spec_validator import validate
 
 EXPECTED = set(os.environ.get("TRADING_EXPECT_MODULES", ",".join(sorted(INSTALLED))).split(","))
@@ -93,6 +94,11 @@ def test_seed_order_examples_on_v1_and_v2(server: Server) -> None:
     assert placed.status_code == 200, placed.text
     missing_auth = server.post("/api/v2/broker/orders", json={"symbol": "AAPL", "quantity": 100})
     assert missing_auth.status_code == 422
+    # The contract's 422 (a missing parameter) says what to send.
+    (error,) = missing_auth.json()["detail"]
+    assert (error["type"], error["loc"]) == ("missing", ["header", "authorization"])
+    assert error["msg"].startswith("Field required: send 'Authorization: Bearer <token>'")
+    assert "trading-host broker keys create <account>" in error["msg"]
     bad_token = server.post(
         "/api/v2/broker/orders", json={"symbol": "AAPL", "quantity": 100}, headers={"Authorization": "Bearer nope"}
     )
@@ -111,6 +117,23 @@ def test_datafeed_is_the_same_v1_in_both_global_versions(server: Server) -> None
     assert symbols.status_code == 200
     assert "s" not in symbols.json()
     assert symbols.json()["ticker"]
+
+
+def test_routes_lists_what_the_server_serves(server: Server) -> None:
+    # `trading-host routes` from the server's own folder and environment: the same configuration.
+    result = run_cli("routes", "--json", cwd=server.log.parent)
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)["global_versions"]
+    assert set(listed) == {"v1", "v2"}
+    for global_version, rows in listed.items():
+        spec = server.get(f"/api/{global_version}/openapi.json").json()
+        documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
+        http = {(r["method"], r["path"]) for r in rows if r["module"] is not None and r["method"] != "WEBSOCKET"}
+        assert {(m, p) for m, p in http if not p.endswith("/asyncapi.json")} == documented
+        for row in rows:
+            # Every GET route listed is served (a 422 for a missing parameter or credentials is not a 404).
+            if row["method"] == "GET" and "{" not in row["path"]:
+                assert server.get(row["path"]).status_code != 404, row
 
 
 def test_server_shuts_down_cleanly(serve: Serve) -> None:

@@ -162,5 +162,8 @@ def test_a_sqlite_file_in_a_missing_folder_is_a_settings_problem_naming_the_path
         BrokerSettings.model_validate({"database_url": f"sqlite+aiosqlite:///{folder}/broker.db"})
     (error,) = refused.value.errors()
     assert error["type"] == "database_unusable"
-    assert f"the SQLite database {folder / 'broker.db'} cannot be created: the folder {folder} does not exist" in error["msg"]
+    assert (
+        f"the SQLite database {folder / 'broker.db'} cannot be created: the folder {folder} does not exist"
+        in error["msg"]
+    )
     assert "database_url" in error["ctx"]["fix"]

@@ -75,7 +75,12 @@ def _database(ctx: typer.Context, database_url: str | None) -> Database:
             _fail(f"--database-url: {exc}", 2)
         local = sqlite_file_problem(url)
         if local is not None:
-            fix = local[1].replace(f"set {SETTING} to", "give --database-url").replace(f"set {SETTING}", "give --database-url").replace(SETTING, "--database-url")
+            fix = (
+                local[1]
+                .replace(f"set {SETTING} to", "give --database-url")
+                .replace(f"set {SETTING}", "give --database-url")
+                .replace(SETTING, "--database-url")
+            )
             _fail(f"--database-url: {local[0]}; {fix}", 2)
         return Database(database_url, "--database-url", BrokerStore(database_url))
     try:

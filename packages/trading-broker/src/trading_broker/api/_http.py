@@ -126,7 +126,9 @@ async def invalid_request(_: Request, exc: RequestValidationError) -> JSONRespon
     return JSONResponse({"detail": _encodable(jsonable_encoder(exc.errors()))}, status_code=422)
 
 
-def explaining_missing(hints: Mapping[tuple[str, str], str]) -> Callable[[Request, RequestValidationError], Awaitable[JSONResponse]]:
+def explaining_missing(
+    hints: Mapping[tuple[str, str], str],
+) -> Callable[[Request, RequestValidationError], Awaitable[JSONResponse]]:
     """:func:`invalid_request`, with the message of a missing parameter replaced by what to send
     (``hints``: ``("header", "authorization")`` -> ``"send 'Authorization: Bearer <token>' ..."``);
     every other error of the same request is still listed, in the same shape."""

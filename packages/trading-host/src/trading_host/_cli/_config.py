@@ -62,10 +62,12 @@ def effective(loaded: LoadedConfig, plan: Plan) -> dict[str, Any]:
     config = _hide_passwords(config)
     sources = {}
     for key, _ in _leaves(config):
-        if any(".".join(key.split(".")[:end]) in loaded.sources for end in range(1, key.count(".") + 2)):
+        parts = key.split(".")
+        if parts[0] == "modules":
+            # The modules' tables merge key by key: a key's own source, or the module's default.
+            sources[key] = loaded.where(key) if key in loaded.sources else MODULE_DEFAULT
+        elif any(".".join(parts[:end]) in loaded.sources for end in range(1, len(parts) + 1)):
             sources[key] = loaded.where(key)
-        elif key.startswith("modules."):
-            sources[key] = MODULE_DEFAULT
         else:
             sources[key] = BUILT_IN
     return {"config": config, "sources": sources}

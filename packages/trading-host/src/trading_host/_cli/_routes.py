@@ -27,7 +27,9 @@ from ._options import (
 )
 
 
-def _rows(routes: list[BaseRoute], prefix: str, module: str | None, version: str | None, status: str | None) -> list[dict[str, Any]]:
+def _rows(
+    routes: list[BaseRoute], prefix: str, module: str | None, version: str | None, status: str | None
+) -> list[dict[str, Any]]:
     rows = []
     for route in routes:
         if isinstance(route, WebSocketRoute):

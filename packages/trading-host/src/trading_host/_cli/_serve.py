@@ -82,7 +82,9 @@ def serve(
     env = environ_with(config, global_version, enable, module_version)
     factory = AppFactory(environ=env)
     # --host and --port are checked as the [server] table is, by the same model.
-    loaded = load_options(config, global_version, enable, module_version, environ=env, server={"host": host, "port": port})
+    loaded = load_options(
+        config, global_version, enable, module_version, environ=env, server={"host": host, "port": port}
+    )
     plan = plan_options(factory, loaded)
     problems = list(plan.problems)
     if not loaded.problems:

@@ -332,7 +332,9 @@ def _problem_from_error(error: Any, loaded: LoadedConfig) -> Problem:
         hint = did_you_mean(name, keys or ())
         known = f"the keys it may have: {', '.join(keys)}" if keys else "see the documented keys"
         return Problem(
-            "config-unknown-key", f"unknown key '{loc}' in {where}{hint}", f"remove it or correct its spelling ({known})"
+            "config-unknown-key",
+            f"unknown key '{loc}' in {where}{hint}",
+            f"remove it or correct its spelling ({known})",
         )
     name = loaded.names.get(loc) or loaded.names.get(loc.partition(".")[0])
     return Problem(

@@ -68,10 +68,8 @@ def _installed(
         return True
     if not shipped:
         served = ", ".join(available.get(module, [])) or "no version: it is not installed"
-        if module in available:
-            hint = did_you_mean(version, available[module])
-        else:
-            hint = did_you_mean(module, available)
+        # A version that is not installed, or a module: whichever the typo is in.
+        hint = did_you_mean(version, available[module]) if module in available else did_you_mean(module, available)
         problems.append(
             Problem(
                 "lifecycle-unknown-version",

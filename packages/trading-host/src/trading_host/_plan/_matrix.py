@@ -329,7 +329,8 @@ class _Resolver:
             named = "; ".join(f"{', '.join(dict.fromkeys(what))} in {where}" for where, what in places.items())
             self.problem(
                 "module-not-installed",
-                f"module '{module}' is named by {named}, but it is not installed" + did_you_mean(module, self.available),
+                f"module '{module}' is named by {named}, but it is not installed"
+                + did_you_mean(module, self.available),
                 f"{_install_hint(module)}, or remove '{module}' from those rows",
             )
 
