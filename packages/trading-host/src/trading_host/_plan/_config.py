@@ -312,10 +312,11 @@ def _merge(base: dict[str, Any], sources: dict[str, str], layer: Mapping[str, An
 def _table_keys(loc: tuple[Any, ...]) -> list[str] | None:
     """The keys the table holding ``loc`` (an unknown key's location) may have; ``None`` for a
     module's settings, which the module checks."""
+    tables: dict[str, type[BaseModel]] = {"server": ServerConfig, "metrics": MetricsConfig, "rollout": RolloutConfig}
     model: type[BaseModel] | None = HostConfig
     path = [str(part) for part in loc[:-1]]
-    if path and path[0] in {"server", "metrics", "rollout"}:
-        model = {"server": ServerConfig, "metrics": MetricsConfig, "rollout": RolloutConfig}[path[0]]
+    if path and path[0] in tables:
+        model = tables[path[0]]
     elif len(path) == 3 and path[0] == "lifecycle":
         model = LifecycleEntry
     elif path:
@@ -328,8 +329,8 @@ def _problem_from_error(error: Any, loaded: LoadedConfig) -> Problem:
     where = loaded.where(loc)
     if error["type"] == "extra_forbidden":
         keys = _table_keys(tuple(error["loc"]))
-        name = str(error["loc"][-1]) if error["loc"] else loc
-        hint = did_you_mean(name, keys or ())
+        unknown = str(error["loc"][-1]) if error["loc"] else loc
+        hint = did_you_mean(unknown, keys or ())
         known = f"the keys it may have: {', '.join(keys)}" if keys else "see the documented keys"
         return Problem(
             "config-unknown-key",

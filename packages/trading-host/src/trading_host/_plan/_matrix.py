@@ -432,8 +432,8 @@ class _Resolver:
         key = f"modules.{module}.{error['loc'][0]}" if error["loc"] else f"modules.{module}"
         where = f"in {self.loaded.where(key)}" if key in self.loaded.sources else "(the module's default)"
         message = error["msg"].removeprefix("Value error, ")
-        context = error.get("ctx") or {}
-        fix = context.get("fix") if isinstance(context.get("fix"), str) else f"correct [modules.{module}] {loc}"
+        given = (error.get("ctx") or {}).get("fix")
+        fix = given if isinstance(given, str) else f"correct [modules.{module}] {loc}"
         if error["type"] == "extra_forbidden":
             where = f"in {self.loaded.where(key)}"
             message += did_you_mean(str(error["loc"][-1]), model.model_fields)
