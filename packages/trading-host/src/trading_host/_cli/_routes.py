@@ -10,6 +10,8 @@ from typing import Any
 import typer
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from trading_core import served_routes
+
 from .._documents._asyncapi import asyncapi_routes
 from .._documents._pages import docs_routes
 from .._plan._matrix import CORE, Plan
@@ -31,17 +33,21 @@ def _rows(
     routes: list[BaseRoute], prefix: str, module: str | None, version: str | None, status: str | None
 ) -> list[dict[str, Any]]:
     rows = []
-    for route in routes:
-        if isinstance(route, WebSocketRoute):
+    # As served: the routes of routers a version includes (include_router) in their place.
+    for served in served_routes(routes):
+        path = served.path
+        if isinstance(served.route, WebSocketRoute):
             methods = ["WEBSOCKET"]
-        elif isinstance(route, Route):
+        elif isinstance(served.route, Route) and path is not None:
             # Starlette answers HEAD wherever GET is declared; it is not a route of its own.
-            methods = sorted(m for m in route.methods or () if m != "HEAD" or route.methods == {"HEAD"})
+            declared = served.methods
+            methods = sorted(m for m in declared if m != "HEAD" or declared == {"HEAD"})
         else:
             continue
+        name = getattr(served.served, "name", None) or getattr(served.route, "name", None)
         for method in methods:
-            row = {"method": method, "path": prefix + route.path, "module": module, "version": version}
-            rows.append({**row, "status": status, "name": route.name})
+            row = {"method": method, "path": prefix + (path or ""), "module": module, "version": version}
+            rows.append({**row, "status": status, "name": name})
     return rows
 
 
