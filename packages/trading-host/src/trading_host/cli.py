@@ -36,7 +36,9 @@ cli.command(rich_help_panel=SERVING, short_help="Show the effective configuratio
 )
 cli.command(rich_help_panel=SERVING, short_help="List every route served, per global version.")(routes)
 cli.command(rich_help_panel=SERVING, short_help="Check the configuration, then serve it with uvicorn.")(serve)
-cli.add_typer(fleet, name="fleet", rich_help_panel=SERVING)
+cli.add_typer(
+    fleet, name="fleet", rich_help_panel=SERVING, short_help="Run the platform as a fleet of services behind nginx."
+)
 cli.command(rich_help_panel=CONTRACTS, short_help="Compare two OpenAPI documents: exit 1 on a breaking change.")(diff)
 cli.command(rich_help_panel=CONTRACTS, short_help="List the response fields of one version the next one lacks.")(compat)
 cli.command(rich_help_panel=CONTRACTS, short_help="Write or check the committed OpenAPI and AsyncAPI documents.")(specs)
