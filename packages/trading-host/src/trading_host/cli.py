@@ -42,7 +42,9 @@ cli.add_typer(
 cli.command(rich_help_panel=CONTRACTS, short_help="Compare two OpenAPI documents: exit 1 on a breaking change.")(diff)
 cli.command(rich_help_panel=CONTRACTS, short_help="List the response fields of one version the next one lacks.")(compat)
 cli.command(rich_help_panel=CONTRACTS, short_help="Write or check the committed OpenAPI and AsyncAPI documents.")(specs)
-cli.command(rich_help_panel=CONTRACTS, short_help="Generate or check the Python clients of the modules.")(clients)
+cli.command(rich_help_panel=CONTRACTS, short_help="Generate or check the modules' Python (and TypeScript) clients.")(
+    clients
+)
 
 
 def main() -> None:
