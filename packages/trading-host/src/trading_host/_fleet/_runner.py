@@ -17,14 +17,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .._problems import Problem
 from . import _nginx
 from ._layout import FleetPlan, Process, base_environment
 from ._model import COLOURS, Colour
+
+if TYPE_CHECKING:
+    import httpx
 
 GATEWAY = "gateway"
 STATE = "state.json"
@@ -166,7 +167,17 @@ def nginx_test(plan: FleetPlan) -> None:
         )
 
 
+def _client(timeout: float) -> httpx.Client:
+    # Imported here: every `trading-host` command (`serve` included) imports this module to list
+    # its commands, and httpx is a noticeable part of that start-up.
+    import httpx
+
+    return httpx.Client(timeout=timeout)
+
+
 def _health(url: str, client: httpx.Client) -> str:
+    import httpx
+
     try:
         response = client.get(url)
     except httpx.HTTPError as exc:
@@ -208,7 +219,7 @@ def up(plan: FleetPlan, timeout: float = 60.0, environ: Mapping[str, str] | None
         check=True,
     )
     logs = plan.run_dir / "logs"
-    with httpx.Client(timeout=2) as client:
+    with _client(2) as client:
         _wait(
             "the fleet's processes are not all healthy",
             lambda: _healthy(plan, plan.processes(active), client),
@@ -232,7 +243,7 @@ def status(plan: FleetPlan) -> dict[str, Any]:
         with rpc(plan) as proxy:
             infos = {info["name"]: info for info in proxy.supervisor.getAllProcessInfo()}
     rows = []
-    with httpx.Client(timeout=1) as client:
+    with _client(1) as client:
         gateway = infos.get(GATEWAY, {})
         for service in plan.services.values():
             for colour in COLOURS:
@@ -320,7 +331,7 @@ def switch(plan: FleetPlan, service: str, colour: Colour, timeout: float = 60.0)
     target = plan.services[service]
     with rpc(plan) as proxy:
         proxy.supervisor.startProcessGroup(target.pool(colour), True)
-    with httpx.Client(timeout=2) as client:
+    with _client(2) as client:
         _wait(
             f"the {colour} pool of '{service}' is not healthy",
             lambda: _healthy(plan, target.pools[colour], client),
