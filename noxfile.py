@@ -14,7 +14,11 @@ tests (LOWEST_TESTS). Warnings are errors (pyproject.toml).
 
 from __future__ import annotations
 
+import hashlib
+import html
 import os
+import re
+import shutil
 from pathlib import Path
 
 import nox
@@ -131,6 +135,60 @@ def wheels(session: nox.Session) -> None:
         old.unlink()
     for source in SOURCES.values():
         session.run("python", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(DIST), str(source))
+
+
+RELEASE = DIST / "simple"
+"""The release index: a PEP 503 simple repository folder, served as is by any static file server or
+by pypiserver (tests/test_release.py), from which `pip install --index-url` installs by name."""
+
+
+def write_simple_index(files: list[Path], index: Path) -> None:
+    """Lay out ``files`` (wheels and sdists) as a PEP 503 simple index in ``index``: one folder per
+    normalized project name holding its files and an ``index.html`` linking them with their SHA-256.
+
+    Written here because the layout is a dozen lines of the standard: the maintained tools that make
+    one (pypiserver, devpi, dumb-pypi) are servers or want a package list file and a base URL, while
+    this folder must work from any static host and from pypiserver alike."""
+    if index.exists():
+        shutil.rmtree(index)
+    projects: dict[str, list[Path]] = {}
+    for file in files:
+        # A wheel's and an sdist's file name starts with the distribution name (underscores for -.).
+        name = file.name.split("-")[0] if file.suffix == ".whl" else file.name.rsplit("-", 1)[0]
+        projects.setdefault(re.sub(r"[-_.]+", "-", name).lower(), []).append(file)
+    links = []
+    for project, found in sorted(projects.items()):
+        folder = index / project
+        folder.mkdir(parents=True)
+        anchors = []
+        for file in sorted(found):
+            shutil.copy2(file, folder / file.name)
+            digest = hashlib.sha256(file.read_bytes()).hexdigest()
+            anchors.append(f'<a href="{html.escape(file.name)}#sha256={digest}">{html.escape(file.name)}</a><br>')
+        page = f"<!DOCTYPE html><html><head><title>Links for {project}</title></head><body>\n"
+        (folder / "index.html").write_text(page + "\n".join(anchors) + "\n</body></html>\n")
+        links.append(f'<a href="{project}/">{project}</a><br>')
+    root = "<!DOCTYPE html><html><head><title>Simple index</title></head><body>\n"
+    (index / "index.html").write_text(root + "\n".join(links) + "\n</body></html>\n")
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Every distribution's wheel and sdist, `twine check`-ed, as a PEP 503 index in dist/simple/.
+
+    Serve the folder (``pypiserver run -p 8080 dist/simple`` or any static server) and install by
+    name: ``pip install --index-url http://HOST:8080/simple/ trading-host 'trading-broker==2.*'``."""
+    session.install("build", "hatchling>=1.21", "twine>=5")
+    built = DIST / "release"
+    if built.exists():
+        shutil.rmtree(built)
+    for source in SOURCES.values():
+        session.run("python", "-m", "build", "--no-isolation", "--outdir", str(built), str(source))
+    files = sorted(built.glob("*.whl")) + sorted(built.glob("*.tar.gz"))
+    session.run("twine", "check", "--strict", *(str(f) for f in files))
+    write_simple_index(files, RELEASE)
+    shutil.rmtree(built)
+    session.log(f"{len(files)} files of {len(SOURCES)} distributions in {RELEASE}")
 
 
 @nox.session(requires=["wheels"])
