@@ -90,6 +90,9 @@ TEST_REQUIREMENTS = [
     "hatchling>=1.21",
     "hypothesis>=6",
     "websockets>=15",
+    # tests/test_release.py serves dist/simple/ with a real index server and makes fresh venvs with uv.
+    "pypiserver>=2.3",
+    "uv>=0.5",
 ]
 # The combination whose session runs every integration test; it installs every module an
 # `independent` test may need.
@@ -172,26 +175,28 @@ def write_simple_index(files: list[Path], index: Path) -> None:
     (index / "index.html").write_text(root + "\n".join(links) + "\n</body></html>\n")
 
 
-@nox.session
+@nox.session(requires=["wheels"])
 def release(session: nox.Session) -> None:
-    """Every distribution's wheel and sdist, `twine check`-ed, as a PEP 503 index in dist/simple/.
+    """Every distribution's wheel (from `wheels`) and sdist, `twine check`-ed, as a PEP 503 index in
+    dist/simple/.
 
-    Serve the folder (``pypiserver run -p 8080 dist/simple`` or any static server) and install by
+    Serve the folder (``pypi-server run -p 8080 dist/simple`` or any static server) and install by
     name: ``pip install --index-url http://HOST:8080/simple/ trading-host 'trading-broker==2.*'``."""
     session.install("build", "hatchling>=1.21", "twine>=5")
-    built = DIST / "release"
-    if built.exists():
-        shutil.rmtree(built)
+    sdists = DIST / "sdist"
+    if sdists.exists():
+        shutil.rmtree(sdists)
     for source in SOURCES.values():
-        session.run("python", "-m", "build", "--no-isolation", "--outdir", str(built), str(source))
-    files = sorted(built.glob("*.whl")) + sorted(built.glob("*.tar.gz"))
+        session.run("python", "-m", "build", "--sdist", "--no-isolation", "--outdir", str(sdists), str(source))
+    files = [wheel(name) for name in SOURCES] + sorted(sdists.glob("*.tar.gz"))
     session.run("twine", "check", "--strict", *(str(f) for f in files))
     write_simple_index(files, RELEASE)
-    shutil.rmtree(built)
+    shutil.rmtree(sdists)
     session.log(f"{len(files)} files of {len(SOURCES)} distributions in {RELEASE}")
 
 
-@nox.session(requires=["wheels"])
+# tests/test_release.py installs by name from the release index (dist/simple/).
+@nox.session(requires=["wheels", "release"])
 @nox.parametrize("combination", list(COMBINATIONS), ids=list(COMBINATIONS))
 def tests(session: nox.Session, combination: str) -> None:
     """Install one combination of wheels into a fresh environment and run the root tests/."""

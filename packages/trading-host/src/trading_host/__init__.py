@@ -3,6 +3,8 @@
 import warnings
 from typing import Any
 
+# First, before anything imports trading_core: an unrelated project's trading-core is named, with the fix.
+from . import _origin  # noqa: F401  (checks on import)
 from ._asgi import ROLLOUT_KEY, SCOPE_KEY, ServedVersion
 from ._documents._openapi import merge_openapi, module_openapi
 from ._plan._clock import Clock
