@@ -1,7 +1,8 @@
 """Whether the installed ``trading-core`` is ours: a different, unrelated project uses the same name
-on the public package index, and an install by name without our index gets it. Checked on import (``__init__.py``
-imports this module first), before the host imports anything from trading_core, so that the error names the distribution and the fix instead of an
-obscure ``ImportError`` from deep inside the host. Imports nothing of the host."""
+on the public package index, and an install by name without our index gets it. Checked on import
+(``__init__.py`` imports this module first), before the host imports anything from trading_core, so
+that the error names the distribution and the fix instead of an obscure ``ImportError`` from deep
+inside the host. Imports nothing of the host."""
 
 from __future__ import annotations
 
