@@ -34,7 +34,8 @@ def foreign_core_message() -> str | None:
     where = dist.locate_file("")
     return (
         f"the installed {CORE} {dist.version} (in {where}) is not the Trading API platform's contract: "
-        f"it has no entry point {CORE_ENTRY_POINT!r} in the group {GROUP!r} (the platform's trading-core declares its core module there). "
+        f"it has no entry point {CORE_ENTRY_POINT!r} in the group {GROUP!r} "
+        "(the platform's trading-core declares its core module there). "
         f"An unrelated project uses the name {CORE} on the public package index, and an install by name "
         "without the platform's index gets it.\n"
         f"fix: pip uninstall -y {CORE} && pip install --index-url <the platform's index> {CORE} "

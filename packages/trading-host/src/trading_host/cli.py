@@ -10,6 +10,7 @@ from ._cli._fleet import fleet
 from ._cli._guard import compat, diff
 from ._cli._inspect import matrix, modules
 from ._cli._module_commands import HostGroup
+from ._cli._new_module import new_module_command
 from ._cli._routes import routes
 from ._cli._serve import serve
 from ._cli._specs import clients, specs
@@ -44,6 +45,9 @@ cli.command(rich_help_panel=CONTRACTS, short_help="List the response fields of o
 cli.command(rich_help_panel=CONTRACTS, short_help="Write or check the committed OpenAPI and AsyncAPI documents.")(specs)
 cli.command(rich_help_panel=CONTRACTS, short_help="Generate or check the modules' Python (and TypeScript) clients.")(
     clients
+)
+cli.command("new-module", rich_help_panel=CONTRACTS, short_help="Write a plugin package with the platform's skeleton.")(
+    new_module_command
 )
 
 

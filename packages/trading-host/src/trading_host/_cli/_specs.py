@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 
 from .._contracts._clients import ClientsError, generate_clients, sources
-from .._contracts._committed import Difference, SpecsError, compare, generate, installed_folders, write
+from .._contracts._committed import (
+    Difference,
+    SourceTree,
+    SpecsError,
+    compare,
+    generate,
+    installed_folders,
+    is_installed_copy,
+    source_tree,
+    write,
+)
 from .._contracts._diff import Change
 from .._contracts._typescript import generate_typescript, typescript_sources
 from .._contracts._validation import MissingValidator
@@ -38,6 +48,19 @@ def _print_differences(differences: Sequence[Difference], *, breaking_only: bool
         typer.echo(f"  {difference.state:<8} {_shown(difference.path)}")
         for change in difference.breaking if breaking_only else difference.changes:
             _print_change(change)
+
+
+def _plugin_source(source: Path | None) -> SourceTree | None:
+    """The plugin's source tree of ``--source``, or the current directory's when it is one."""
+    if source is None:
+        return source_tree(Path.cwd())
+    tree = source_tree(source)
+    if tree is None:
+        raise SpecsError(
+            f"{source} is not a plugin's source tree: it has no pyproject.toml declaring entry points in "
+            '[project.entry-points."trading_api.modules"]; pass the folder of the plugin\'s pyproject.toml'
+        )
+    return tree
 
 
 def specs(
@@ -68,6 +91,17 @@ def specs(
         ),
     ] = None,
     module: ModuleOption = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            help="A plugin's source tree (its pyproject.toml declares the modules): only its modules' documents, "
+            "read from and written to its src/<package>/specs_generated/, even when it is installed from a wheel. "
+            "Default: the current directory, when it is a plugin's source tree.",
+            file_okay=False,
+            exists=True,
+        ),
+    ] = None,
     config: Annotated[Path | None, config_option("TOML config file (the matrix and module settings).")] = None,
 ) -> None:
     """Write the OpenAPI document of every installed module version and of every global version,
@@ -76,7 +110,10 @@ def specs(
     if check and guard:
         raise fail("use one of --check and --guard")
     try:
-        generated = generate(out=out, config=config, modules=module)
+        tree = _plugin_source(source)
+        if tree is not None and not module:
+            module = list(tree.modules)  # a plugin's run: its own modules, not the global versions
+        generated = generate(out=out, config=config, modules=module, source=tree)
         differences = compare(generated)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
@@ -87,7 +124,15 @@ def specs(
         if differences:
             typer.echo(f"{len(differences)} committed document(s) differ from the code:")
             _print_differences(differences)
-            typer.echo("run `trading-host specs` to update them (it refuses breaking changes)")
+            installed = sorted({d.path.parent for d in differences if is_installed_copy(d.path.parent)})
+            if installed:
+                folders = ", ".join(_shown(folder) for folder in installed)
+                typer.echo(
+                    f"these are copies installed from wheels, not a checkout: {folders}; to check a plugin's "
+                    "committed documents, run `trading-host specs --check` in its source tree (or pass --source DIR)"
+                )
+            else:
+                typer.echo("run `trading-host specs` to update them (it refuses breaking changes)")
             raise typer.Exit(1)
         typer.echo(f"{count} documents match the code")
         return

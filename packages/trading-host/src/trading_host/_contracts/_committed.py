@@ -11,6 +11,11 @@ compose. ``out`` puts every file into one folder instead, with the same names.
 Every committed OpenAPI document is a released baseline: rewriting it with a breaking change (by
 the rules of :mod:`trading_host._contracts._diff`), or removing it, is refused unless its key is allowed
 explicitly.
+
+A plugin's source tree (``source_tree()``: a folder whose ``pyproject.toml`` declares entry points in
+``trading_api.modules``) puts its modules' documents into its own ``src/<package>/specs_generated/``,
+whether the plugin is installed editable or from a wheel: a run for a plugin reads and writes its
+checkout, never an installed copy in site-packages.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ import os
 import site
 import sys
 import sysconfig
+import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from trading_core import ModuleApi
+from trading_core import ENTRY_POINT_GROUP, ModuleApi
 
 from .._documents._asyncapi import module_asyncapi
 from .._documents._openapi import Part, merge_openapi, module_openapi
@@ -153,6 +159,44 @@ def is_installed_copy(folder: Path) -> bool:
     return any(resolved.is_relative_to(path) for path in _installed_paths())
 
 
+@dataclass(frozen=True)
+class SourceTree:
+    """A plugin's source checkout: its modules (from its entry points) and the folder of each of
+    its import packages, where the documents of the modules it provides belong."""
+
+    root: Path
+    modules: tuple[str, ...]
+    packages: Mapping[str, Path]
+
+
+def source_tree(root: Path) -> SourceTree | None:
+    """The plugin whose ``pyproject.toml`` is in ``root``, or ``None`` when that file declares no
+    module (no ``trading_api.modules`` entry point: not a plugin's checkout)."""
+    project_file = root / "pyproject.toml"
+    if not project_file.is_file():
+        return None
+    try:
+        project = tomllib.loads(project_file.read_text(encoding="utf-8")).get("project", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecsError(f"{project_file} cannot be read: {exc}") from exc
+    entry_points = project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+    if not entry_points:
+        return None
+    modules = tuple(dict.fromkeys(key.partition(".")[0] for key in entry_points))
+    packages: dict[str, Path] = {}
+    for target in entry_points.values():
+        top = str(target).partition(":")[0].partition(".")[0]
+        for folder in (root / "src" / top, root / top):
+            if (folder / "__init__.py").is_file():
+                packages[top] = folder.resolve()
+                break
+        else:
+            raise SpecsError(
+                f"{project_file} names the package {top}, which is neither {root / 'src' / top} nor {root / top}"
+            )
+    return SourceTree(root.resolve(), modules, packages)
+
+
 def _validate(spec: SpecFile) -> list[str]:
     errors = openapi_errors(spec.document) if spec.kind == "openapi" else asyncapi_errors(spec.document)
     return [f"{spec.key} {spec.kind}: {error}" for error in errors]
@@ -165,11 +209,13 @@ def generate(
     modules: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
     installed: Installed | None = None,
+    source: SourceTree | None = None,
 ) -> SpecSet:
     """Generate and validate every document: each installed version of ``modules`` (default: every
     installed module), and, when ``modules`` is not given, each global version of the configured
     matrix, composed of the modules its row names. Raises :class:`ConfigError` when the
-    configuration cannot be served and :class:`SpecsError` when a document is invalid."""
+    configuration cannot be served and :class:`SpecsError` when a document is invalid. With a plugin's
+    ``source``, the documents of its packages go into its checkout, wherever the plugin is installed."""
     env = _environment(environ)
     factory = AppFactory(config, environ=env, installed=installed if installed is not None else discover())
     available = factory.installed.modules()
@@ -184,7 +230,7 @@ def generate(
     for module in wanted:
         for version in available[module]:
             api = apis[(module, version)] = module_api(factory, module, version)
-            folder = out if out is not None else package_folder(type(api).__module__) / SPECS_FOLDER
+            folder = out if out is not None else _folder_of(type(api).__module__, source) / SPECS_FOLDER
             result.owned.add(Owned(folder, f"{module}."))
             key = f"{module}.{version}"
             result.files.append(
@@ -206,6 +252,14 @@ def generate(
     if errors:
         raise SpecsError("invalid documents generated:\n" + "\n".join(f"  {e}" for e in errors))
     return result
+
+
+def _folder_of(module_name: str, source: SourceTree | None) -> Path:
+    """The package folder of ``module_name``: in the plugin's checkout when ``source`` holds it."""
+    top = module_name.partition(".")[0]
+    if source is not None and top in source.packages:
+        return source.packages[top]
+    return package_folder(module_name)
 
 
 def module_api(factory: AppFactory, module: str, version: str) -> ModuleApi:

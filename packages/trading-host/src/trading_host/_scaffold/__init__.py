@@ -1,0 +1,1 @@
+"""``trading-host new-module``: a plugin package written from the template shipped in this wheel."""
