@@ -80,11 +80,6 @@ def test_the_scaffold_has_the_platforms_skeleton(plugin: Plugin) -> None:
 
 def test_the_host_serves_the_scaffolded_module_through_the_matrix(plugin: Plugin, serve: Serve) -> None:
     env = plugin.env()
-    listed = run_cli("modules", cwd=plugin.site, env=env)
-    assert any(line.split()[:2] == ["quotes", "v1"] for line in listed.stdout.splitlines()), listed.stdout
-    assert "trading-quotes 1.0.0" in listed.stdout
-    checked = run_cli("matrix", "--check", "--enable", NAME, cwd=plugin.site, env=env)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
     server = serve([str(BIN / "trading-host"), "serve", "--port", "{port}", "--enable", NAME], env=env)
     base = "/api/v1/quotes"
     with connect(server.base_url.replace("http", "ws", 1) + f"{base}/ws", open_timeout=10) as stream:
@@ -97,8 +92,9 @@ def test_the_host_serves_the_scaffolded_module_through_the_matrix(plugin: Plugin
     assert server.get(f"{base}/items").json() == [{"id": 1, "symbol": "AAPL", "text": "hello"}]
     served = server.get("/api/v1/openapi.json").json()
     assert "/api/v1/quotes/items" in served["paths"]
-    health = server.get("/api/v1/core/health").json()
-    assert "quotes" in json.dumps(health)
+    versions = {(v["module"], v["version"]): v for v in server.get("/api/v1/core/versions").json()}
+    assert versions[("quotes", "v1")]["distribution"] == "trading-quotes"
+    assert versions[("quotes", "v1")]["distribution_version"] == "1.0.0"
 
 
 def test_the_scaffolded_plugins_own_tests_pass_with_no_edit(plugin: Plugin) -> None:
@@ -121,27 +117,9 @@ def test_specs_in_the_plugins_tree_reads_and_writes_the_tree_never_site_packages
     text = removed.read_text()
     removed.unlink()
     before = sorted(p.name for p in plugin.installed.iterdir())
-    missing = run_cli("specs", "--check", cwd=plugin.tree, env=env)
-    assert missing.returncode == 1
-    assert "missing  src/trading_quotes/specs_generated/quotes.v1.openapi.json" in missing.stdout
     written = run_cli("specs", cwd=plugin.tree, env=env)
     assert written.returncode == 0, written.stdout + written.stderr
     assert "wrote src/trading_quotes/specs_generated/quotes.v1.openapi.json" in written.stdout
     assert removed.read_text() == text
     assert sorted(p.name for p in plugin.installed.iterdir()) == before
-
-    # The same from elsewhere, with --source: the tree; without it, the installed copy is never written.
-    elsewhere = run_cli("specs", "--guard", "--source", str(plugin.tree), cwd=plugin.site.parent, env=env)
-    assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
-    refused = run_cli("specs", "--module", NAME, cwd=plugin.site.parent, env=env)
-    assert refused.returncode == 2
-    assert "inside installed wheels" in refused.stderr
-    assert "pass --out DIR" in refused.stderr
-
-
-def test_a_name_that_cannot_name_a_module_is_refused(tmp_path: Path) -> None:
-    result = run_cli("new-module", "Bad-Name", "--output", str(tmp_path), cwd=tmp_path)
-    assert result.returncode == 2
-    assert "'Bad-Name' cannot name a module" in result.stderr
-    assert "e.g. `trading-host new-module quotes`" in result.stderr
-    assert not any(tmp_path.iterdir())
+    # (From elsewhere, --source names the tree: the plugin's own tests/test_specs.py runs it.)
