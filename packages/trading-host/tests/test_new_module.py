@@ -107,3 +107,14 @@ def test_specs_source_must_be_a_plugins_tree(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "is not a plugin's source tree" in result.output
     assert "trading_api.modules" in result.output
+
+
+def test_without_the_contracts_extra_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trading_host._scaffold import _new
+
+    real = _new.importlib.util.find_spec
+    monkeypatch.setattr(_new.importlib.util, "find_spec", lambda name: None if name == "jsonschema" else real(name))
+    result = runner.invoke(cli, ["new-module", "quotes", "--output", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "needs jsonschema: pip install 'trading-host[contracts]'" in result.output
+    assert not (tmp_path / "out").exists()

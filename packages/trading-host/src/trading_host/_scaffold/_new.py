@@ -12,6 +12,7 @@ dependencies into every deployment of the host for a command run once per plugin
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import sys
 from dataclasses import dataclass
@@ -126,6 +127,13 @@ def new_module(module: str, output: Path) -> tuple[Path, list[Path]]:
     if installed is not None or names.package in sys.modules:
         raise ScaffoldError(
             f"a distribution {names.distribution} is installed here already; choose another module name"
+        )
+    # The documents are validated as `trading-host specs` validates them: check before writing anything.
+    lacking = [name for name in ("openapi_spec_validator", "jsonschema") if importlib.util.find_spec(name) is None]
+    if lacking:
+        raise ScaffoldError(
+            f"new-module writes the plugin's validated documents, which needs {', '.join(lacking)}: "
+            "pip install 'trading-host[contracts]'"
         )
     written = render(names, target)
     return target, written + _documents(names, target)
