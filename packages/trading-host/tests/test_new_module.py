@@ -4,6 +4,7 @@ tests/test_scaffold.py builds, installs, serves and tests a scaffolded plugin en
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -110,10 +111,8 @@ def test_specs_source_must_be_a_plugins_tree(tmp_path: Path) -> None:
 
 
 def test_without_the_contracts_extra_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from trading_host._scaffold import _new
-
-    real = _new.importlib.util.find_spec
-    monkeypatch.setattr(_new.importlib.util, "find_spec", lambda name: None if name == "jsonschema" else real(name))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "jsonschema" else real(name))
     result = runner.invoke(cli, ["new-module", "quotes", "--output", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "needs jsonschema: pip install 'trading-host[contracts]'" in result.output
