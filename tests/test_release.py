@@ -22,8 +22,14 @@ from harness import Serve, clean_env, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 INDEX = ROOT / "dist" / "simple"
-# One index server and one fresh environment for the module: one pytest-xdist process runs it.
-pytestmark = [pytest.mark.independent, pytest.mark.xdist_group("release")]
+# One index server and one fresh environment for the module: one pytest-xdist process runs it. The
+# fresh environment installs its own releases of broker and datafeed, so the session's FastAPI and
+# pydantic play no part: modules(...) keeps the test out of `lowest` (LOWEST_TESTS in noxfile.py).
+pytestmark = [
+    pytest.mark.independent,
+    pytest.mark.modules("broker", "datafeed"),
+    pytest.mark.xdist_group("release"),
+]
 
 
 def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
