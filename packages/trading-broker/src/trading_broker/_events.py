@@ -41,6 +41,9 @@ class BrokerEvent:
     action: str
     """What happened: ``placed``, ``modified``, ``canceled``, ``filled``, ``triggered``, ``rejected``
     for orders; ``filled`` for executions and positions; ``valued`` or ``filled`` for equity."""
+    sequence: int | None = None
+    """The event's number among its account's events (1, 2, ...), given when it is written to the
+    outbox with its change; ``None`` for an ``equity`` event that only prices moved (not stored)."""
 
 
 class Subscription:
@@ -109,8 +112,8 @@ class Subscription:
 
 
 class EventHub:
-    """Fans broker events out to subscriptions. Lives in one process: events of another worker
-    process sharing the database are not seen here."""
+    """Fans broker events out to subscriptions, in one process. The service's outbox relay feeds
+    it every committed event, whichever process committed it (see ``_outbox``)."""
 
     def __init__(self) -> None:
         self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
@@ -150,6 +153,10 @@ class EventHub:
                     return None
                 accounts.add(subscription.account)
         return accounts
+
+    def listens_to(self, account: str) -> bool:
+        """Whether some subscription wants events of ``account``."""
+        return any(s.account is None or s.account == account for s in list(self._subscriptions))
 
     @property
     def subscribers(self) -> int:

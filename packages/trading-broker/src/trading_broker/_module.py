@@ -51,6 +51,8 @@ class BrokerModule(Module[BrokerSettings]):
             initial_balance=settings.initial_balance,
             leverage=settings.leverage,
             group_commit=settings.group_commit,
+            outbox_poll_interval=settings.outbox_poll_interval,
+            outbox_retention=settings.outbox_retention,
             account_leverage={
                 account: own.leverage for account, own in settings.accounts.items() if own.leverage is not None
             },

@@ -39,6 +39,7 @@ from ._models import (
     Side,
     StatusChange,
 )
+from ._outbox import OutboxRelay
 from ._positions import apply_fill
 from ._prices import PriceSource, SimulatedPrices
 from ._rules import Strictness, order_violations, refuses
@@ -144,6 +145,10 @@ class _BatchState:
     stored_positions: set[tuple[str, str]] = field(init=False)
     orders: list[Order] = field(default_factory=list)
     new_records: list[tuple[IdempotencyRecord, datetime]] = field(default_factory=list)
+    events: list[BrokerEvent] = field(default_factory=list)
+    """The events of the batch's orders, in order, for the outbox."""
+    sequenced: list[BrokerEvent] = field(default_factory=list)
+    """The same once written, with their sequence numbers."""
     moved_positions: set[tuple[str, str]] = field(default_factory=set)
     moved_accounts: set[str] = field(default_factory=set)
     held: dict[str, dict[str, Position]] = field(init=False)
@@ -187,6 +192,7 @@ def _write_batch(tx: BatchTransaction, state: _BatchState) -> None:
         tx.save_position(state.positions[key], new=key not in state.stored_positions)
     for account in sorted(state.moved_accounts):
         tx.save_account(state.accounts[account])
+    state.sequenced = tx.append_events(state.events)
 
 
 class BrokerService:
@@ -210,6 +216,8 @@ class BrokerService:
         leverage: float = DEFAULT_LEVERAGE,
         account_leverage: Mapping[str, float] | None = None,
         group_commit: bool = True,
+        outbox_poll_interval: float = 5.0,
+        outbox_retention: float = 86_400.0,
     ) -> None:
         """``leverage``: an account's buying power as a multiple of its equity (see
         ``_buying_power``); ``account_leverage`` overrides it for some accounts. ``group_commit``:
@@ -232,15 +240,27 @@ class BrokerService:
         self._checked_at: datetime | None = None
         self._checked: dict[str, float] = {}
         self._group: GroupCommit[_Placing, _Placed] | None = GroupCommit(self._place_batch) if group_commit else None
+        self.relay = OutboxRelay(
+            self.store,
+            self.events,
+            poll_interval=outbox_poll_interval,
+            retention=outbox_retention,
+            clock=self._clock,
+            on_delivered=self._delivered,
+        )
+        """Hands :attr:`events` every committed event of any process sharing the database."""
 
     async def open(self) -> None:
-        """Open (and migrate) the database; the module's lifespan calls it once."""
+        """Open (and migrate) the database and start relaying its events; the module's lifespan
+        calls it once."""
         await self.store.open()
+        await self.relay.start()
 
     async def close(self) -> None:
         """Close the database connections, once the placements under way are written."""
         if self._group is not None:
             await self._group.drain()
+        await self.relay.stop()
         await self.store.close()
 
     def now(self) -> datetime:
@@ -290,11 +310,7 @@ class BrokerService:
         fingerprint = _fingerprint(request) if idempotency_key is not None else ""
         job = _Placing(account, request, violations, idempotency_key, fingerprint)
         placed = await (self._group.submit(job) if self._group is not None else self._place_alone(job))
-        placement = placed.placement
-        if not placement.replayed:
-            order = placement.order
-            await self._published(order, "rejected" if order.status is OrderStatus.REJECTED else "placed", placed.fill)
-        return placement
+        return placed.placement
 
     async def _place_alone(self, job: _Placing) -> _Placed:
         """Place one order in a transaction of its own (``group_commit = false``, and the fallback
@@ -316,12 +332,15 @@ class BrokerService:
                     if idempotency_key is not None:
                         record = IdempotencyRecord(account, idempotency_key, job.fingerprint, order)
                         await tx.insert_idempotency(record, order.created_at)
+                    action = "rejected" if order.status is OrderStatus.REJECTED else "placed"
+                    events = await tx.append_events(await self._events_in(tx, order, action, fill))
             except DuplicateIdempotencyKey:
                 if attempt + 1 == _PLACEMENT_ATTEMPTS:
                     raise
                 continue
             except StaleWrite as exc:
                 raise ConcurrentModification(f"the {request.symbol} position of account {account!r}") from exc
+            self.relay.deliver(events)
             return _Placed(Placement(order), fill)
         raise AssertionError("unreachable: the loop returns or raises")
 
@@ -397,6 +416,7 @@ class BrokerService:
                         log.exception("placing an order of account %r failed", job.account)
                     results.append(exc)
             await steps.run(lambda tx: _write_batch(tx, state), last=True)
+        self.relay.deliver(state.sequenced)
         return results
 
     def _place_in_batch(
@@ -443,6 +463,16 @@ class BrokerService:
                 state.moved_accounts.add(order.account)
             stored_version = moved.version + 1 if position_key in state.stored_positions else 0
             fill = Fill(execution, replace(moved, last_price=last, version=stored_version), account)
+        summary = None
+        if fill is not None:
+            try:
+                open_now = [p for p in state.held.get(order.account, {}).values() if p.is_open]
+                valued = [replace(p, last_price=prices.last(p.symbol)) for p in open_now]
+                summary = self._summary(order.account, fill.account, valued)
+            except Exception:  # the change stands; only its equity event is missing
+                log.exception("the equity of account %r after order %s cannot be computed", order.account, order.id)
+        action = "rejected" if order.status is OrderStatus.REJECTED else "placed"
+        state.events.extend(self._events(order, action, fill, summary))
         if order.status is OrderStatus.WORKING:
             state.add_working(order)
         state.orders.append(order)
@@ -537,9 +567,10 @@ class BrokerService:
                 order.set_status(OrderStatus.WORKING, now, "modified")
                 fill = await self._match(tx, order, now)
                 await tx.update_order(order, [fill.execution] if fill else [])
+                events = await tx.append_events(await self._events_in(tx, order, "modified", fill))
         except StaleWrite as exc:
             raise ConcurrentModification(f"order {order_id!r}") from exc
-        await self._published(order, "modified", fill)
+        self.relay.deliver(events)
         return order
 
     async def cancel(self, account: str, order_id: str) -> Order:
@@ -549,9 +580,10 @@ class BrokerService:
                 order = await self._working(tx, account, order_id, "canceled")
                 order.set_status(OrderStatus.CANCELED, self._clock(), "canceled by the client")
                 await tx.update_order(order)
+                events = await tx.append_events(self._events(order, "canceled", None, None))
         except StaleWrite as exc:
             raise ConcurrentModification(f"order {order_id!r}") from exc
-        await self._published(order, "canceled", None)
+        self.relay.deliver(events)
         return order
 
     def leverage_of(self, account: str) -> float:
@@ -705,11 +737,12 @@ class BrokerService:
                     return False
                 fill = await self._match(tx, order, now)
                 await tx.update_order(order, [fill.execution] if fill else [])
+                # _match leaves it working (triggered), filled, or rejected (it could not be filled).
+                action = "filled" if fill else "rejected" if order.status.is_final else "triggered"
+                events = await tx.append_events(await self._events_in(tx, order, action, fill))
         except StaleWrite:
             return None
-        # _match leaves it working (triggered), filled, or rejected (it could not be filled).
-        action = "filled" if fill else "rejected" if order.status.is_final else "triggered"
-        await self._published(order, action, fill)
+        self.relay.deliver(events)
         return True
 
     async def _reject_unfillable(self, order_id: str, now: datetime, error: Exception) -> bool:
@@ -724,13 +757,14 @@ class BrokerService:
                     OrderStatus.REJECTED, now, f"the broker could not check this order ({type(error).__name__})"
                 )
                 await tx.update_order(order)
+                events = await tx.append_events(self._events(order, "rejected", None, None))
         except DatabaseUnavailable:
             raise
         except Exception:
             log.exception("rejecting working order %s after its check failed failed too; it is checked again", order_id)
             return False
         log.error("working order %s was rejected: its check failed (%s: %s)", order_id, type(error).__name__, error)
-        await self._published(order, "rejected", None)
+        self.relay.deliver(events)
         return True
 
     async def _match(self, tx: Transaction, order: Order, now: datetime) -> Fill | None:
@@ -890,27 +924,38 @@ class BrokerService:
             return  # nobody listens: no event to build
         self.events.publish(BrokerEvent(kind=kind, account=subject.account, subject=subject, time=at, action=action))
 
-    async def _published(self, order: Order, action: str, fill: Fill | None) -> None:
-        """Publish what a committed change did: the order, and for a fill its execution, the
-        position it moved and the account's new equity."""
+    def _events(
+        self, order: Order, action: str, fill: Fill | None, summary: AccountSummary | None
+    ) -> list[BrokerEvent]:
+        """What a change did, as events for the outbox: the order, and for a fill its execution,
+        the position it moved and (``summary``) the account's new equity."""
         at = order.updated_at
-        self._publish("order", order, action, at)
-        if fill is None:
-            return
-        self._publish("execution", fill.execution, "filled", at)
-        self._publish("position", fill.position, "filled", at)
-        listened = self.events.listened_accounts("equity")
-        if listened is None or order.account in listened:
-            # The change is committed: whatever happens now, the caller gets its answer.
+        account = order.account
+        events = [BrokerEvent("order", account, copy.deepcopy(order), at, action)]
+        if fill is not None:
+            events.append(BrokerEvent("execution", account, fill.execution, at, "filled"))
+            events.append(BrokerEvent("position", account, fill.position, at, "filled"))
+            if summary is not None:
+                events.append(BrokerEvent("equity", account, summary, at, "filled"))
+        return events
+
+    async def _events_in(self, tx: Transaction, order: Order, action: str, fill: Fill | None) -> list[BrokerEvent]:
+        """:meth:`_events`, the account's equity after a fill read in ``tx`` (which wrote it)."""
+        summary = None
+        if fill is not None:
+            held = await tx.positions(order.account)
             try:
-                async with self.store.read() as tx:
-                    held = await tx.positions(order.account)
-                summary = self._summary(order.account, fill.account, self._valued(held, at))
-            except Exception:
-                log.exception("the equity of account %r after order %s could not be published", order.account, order.id)
-                return
-            self._published_equity[order.account] = summary.equity
-            self._publish("equity", summary, "filled", at)
+                summary = self._summary(order.account, fill.account, self._valued(held, order.updated_at))
+            except Exception:  # the price source's failure: the change stands, its equity event is left out
+                log.exception("the equity of account %r after order %s cannot be computed", order.account, order.id)
+        return self._events(order, action, fill, summary)
+
+    def _delivered(self, event: BrokerEvent) -> None:
+        # The equity a subscriber heard: publish_equity sends it again only once it moves.
+        if isinstance(event.subject, AccountSummary):
+            listened = self.events.listened_accounts("equity")
+            if listened is None or event.account in listened:
+                self._published_equity[event.account] = event.subject.equity
 
     async def health(self) -> dict[str, object]:
         """Facts for the module's health report; raises when the database cannot be read."""

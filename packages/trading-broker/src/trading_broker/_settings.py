@@ -64,6 +64,13 @@ class BrokerSettings(BaseModel):
     whole batch, read and written with one statement per table. Each order is still answered only
     once its batch is committed, and an order that fails does not fail the others. Off, every order
     has a transaction (and a commit) of its own."""
+    outbox_retention: float = Field(default=86_400.0, ge=60, le=31_536_000, allow_inf_nan=False)
+    """Seconds the outbox keeps each stream event (default one day): a v2 stream client that
+    resumes with ``since`` gets every event of its account newer than that; older events are
+    deleted (the REST endpoints keep the state itself for good)."""
+    outbox_poll_interval: float = Field(default=5.0, gt=0, le=3600, allow_inf_nan=False)
+    """Seconds between two reads of the outbox that catch up on events whose notification a
+    replica missed (PostgreSQL), or that other processes committed (SQLite)."""
     accounts: dict[Account, AccountSettings] = Field(default_factory=dict)
     """Per-account settings, by account: ``accounts = {alice = {leverage = 1}}``."""
     health_details: bool = False

@@ -36,14 +36,25 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from . import _migrate
+from . import _migrate, _outbox
 from ._auth import StoredKey
 from ._buying_power import Working
 from ._database import WRITE_OPTION, create_engine, create_sync_sqlite_engine, describe, normalize_url, prepare
 from ._errors import DatabaseUnavailable
+from ._events import BrokerEvent
 from ._models import Account, Execution, Order, OrderStatus, Position, Side
 from ._rows import from_row, to_json, to_row
-from ._tables import VERSION_TABLE, accounts, api_keys, executions, idempotency_keys, metadata, orders, positions
+from ._tables import (
+    VERSION_TABLE,
+    accounts,
+    api_keys,
+    executions,
+    idempotency_keys,
+    metadata,
+    orders,
+    outbox_sequences,
+    positions,
+)
 
 log = logging.getLogger("trading_broker")
 T = TypeVar("T")
@@ -370,6 +381,12 @@ class Transaction:
 
     # --
 
+    async def append_events(self, events: Sequence[BrokerEvent]) -> list[BrokerEvent]:
+        """Write ``events`` to the outbox in this transaction, numbered (see ``_outbox.append``)."""
+        if not events:
+            return []
+        return await self._connection.run_sync(lambda sync: _outbox.append(sync, events))
+
     def _insert_ignore(self, table: Any, values: Mapping[str, Any], keys: list[str]) -> Any:
         # Both databases spell "insert unless the key exists" ON CONFLICT DO NOTHING; SQLAlchemy
         # offers it per dialect only.
@@ -518,6 +535,10 @@ class BatchTransaction:
         where = {"b_id": account.id, "b_version": account.version}
         if self._connection.execute(_UPDATE_ACCOUNT, {**values, **where}).rowcount != 1:
             raise StaleWrite(f"account {account.id} changed since it was read")
+
+    def append_events(self, events: Sequence[BrokerEvent]) -> list[BrokerEvent]:
+        """:meth:`Transaction.append_events`."""
+        return _outbox.append(self._connection, events)
 
 
 class BatchSteps:
@@ -758,7 +779,9 @@ class BrokerStore:
         log.warning("the broker's tables were missing from %s and have been created again, empty", describe(self.url))
 
     async def reset(self) -> None:
-        """Delete every row (the schema stays): for tests and benchmarks."""
+        """Delete every row (the schema stays) but the outbox's sequence counters, so that event
+        numbers never start again (a relay or a stream client may hold one): for tests and benchmarks."""
         async with self.write() as tx:
             for table in reversed(metadata.sorted_tables):
-                await tx._connection.execute(delete(table))
+                if table is not outbox_sequences:
+                    await tx._connection.execute(delete(table))

@@ -141,3 +141,26 @@ api_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
 )
+
+outbox = Table(
+    "broker_outbox",
+    metadata,
+    Column("account", String(128), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("time", UtcDateTime, nullable=False),
+    Column("subject", JSON, nullable=False),
+    Index("ix_broker_outbox_time", "time"),
+)
+"""Every broker event, written in the transaction of the change it reports; ``seq`` counts the
+account's events from 1 (see ``_outbox``). Rows older than ``outbox_retention`` are pruned."""
+
+outbox_sequences = Table(
+    "broker_outbox_sequences",
+    metadata,
+    Column("account", String(128), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
+"""The last sequence number given to each account's events: its row, locked by the transaction
+that writes events, keeps one account's events in commit order, and outlives pruned events."""
