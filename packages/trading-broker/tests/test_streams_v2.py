@@ -3,6 +3,8 @@ only its own account's orders, positions, executions and equity, in v2's wire fo
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from starlette.testclient import WebSocketDenialResponse
 
@@ -60,24 +62,39 @@ def test_a_valid_token_in_the_header_or_the_query_opens_the_account_stream(strea
         assert [o["account"] for o in streams.updates(ws)] == [placed.json()["account"]] == ["alice"]
 
 
+def sequenced(updates: list[dict[str, Any]], sequences: list[int]) -> list[dict[str, Any]]:
+    """The updates without their ``sequence``, which each must have: appended to ``sequences``."""
+    bodies = []
+    for update in updates:
+        body = dict(update)
+        sequence = body.pop("sequence")
+        assert isinstance(sequence, int), update
+        sequences.append(sequence)
+        bodies.append(body)
+    return bodies
+
+
 def test_orders_push_placing_modifying_canceling_and_filling(stream_client, streams, tape):
+    seen: list[int] = []
     with stream_client.websocket_connect(WS, headers=auth()) as ws:
         streams.subscribe(ws, "orders")
 
         placed = stream_client.post(f"{V2}/orders", json=LIMIT, headers=auth()).json()
-        assert streams.updates(ws) == [placed]
+        assert sequenced(streams.updates(ws), seen) == [placed]
         modified = stream_client.patch(f"{V2}/orders/{placed['id']}", json={"quantity": 20}, headers=auth()).json()
-        assert streams.updates(ws) == [modified]
+        assert sequenced(streams.updates(ws), seen) == [modified]
         assert [s["reason"] for s in modified["status_history"]] == ["placed", "modified"]
         canceled = stream_client.delete(f"{V2}/orders/{placed['id']}", headers=auth()).json()
-        assert streams.updates(ws) == [canceled]
+        assert sequenced(streams.updates(ws), seen) == [canceled]
 
         stop = {"symbol": "AAPL", "quantity": 5, "order_type": "STOP", "stop_price": 105}
         second = stream_client.post(f"{V2}/orders", json=stop, headers=auth()).json()
-        assert streams.updates(ws) == [second]
+        assert sequenced(streams.updates(ws), seen) == [second]
         tape.prices["AAPL"] = 106.0
         stream_client.portal.call(streams.module.matcher.tick)
-        [filled] = streams.updates(ws)
+        [filled] = sequenced(streams.updates(ws), seen)
+        # One number per event of the account, in order: nothing else happened in between.
+        assert seen == list(range(seen[0], seen[0] + 5))
         assert filled == stream_client.get(f"{V2}/orders/{second['id']}", headers=auth()).json()
         assert (filled["status"], filled["stop_triggered"], filled["average_fill_price"]) == ("filled", True, 106.0)
         assert filled["executions"][0]["price"] == 106.0
@@ -93,8 +110,10 @@ def test_a_fill_pushes_execution_position_and_equity_as_v2_answers_them(stream_c
         for route in ("executions", "positions", "equity"):
             streams.subscribe(ws, route)
         stream_client.post(f"{V2}/orders", json={"symbol": "MSFT", "quantity": 3, "side": "SELL"}, headers=auth())
-        update = {m["type"].removesuffix(".update"): m["payload"] for m in streams.sync(ws)}
+        seen: list[int] = []
+        update = {m["type"].removesuffix(".update"): sequenced([m["payload"]], seen)[0] for m in streams.sync(ws)}
         assert set(update) == {"executions", "positions", "equity"}
+        assert seen == [seen[0], seen[0] + 1, seen[0] + 2]  # the fill's events, after its order's
         assert [update["executions"]] == stream_client.get(f"{V2}/executions", headers=auth()).json()
         assert [update["positions"]] == stream_client.get(f"{V2}/positions", headers=auth()).json()
         assert update["equity"] == stream_client.get(f"{V2}/account", headers=auth()).json()
@@ -103,6 +122,7 @@ def test_a_fill_pushes_execution_position_and_equity_as_v2_answers_them(stream_c
         tape.prices["MSFT"] = 390.0  # the short gains 3 x 10
         stream_client.portal.call(streams.module.matcher.tick)
         [equity] = streams.updates(ws)
+        assert equity.pop("sequence") is None  # a price move is not stored: nothing to resume
         assert equity == stream_client.get(f"{V2}/account", headers=auth()).json()
         assert (equity["balance"], equity["unrealised_pnl"], equity["equity"]) == (100_000.0, 30.0, 100_030.0)
 

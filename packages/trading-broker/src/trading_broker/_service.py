@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 
-from . import _buying_power, _keys
+from . import _buying_power, _keys, _outbox
 from ._auth import ApiKeyring, StoredKey
 from ._database import DEFAULT_DATABASE_URL
 from ._errors import (
@@ -949,6 +949,13 @@ class BrokerService:
             except Exception:  # the price source's failure: the change stands, its equity event is left out
                 log.exception("the equity of account %r after order %s cannot be computed", order.account, order.id)
         return self._events(order, action, fill, summary)
+
+    async def stored_events(
+        self, account: str, after: int, *, kinds: Iterable[EventKind] | None = None
+    ) -> list[BrokerEvent]:
+        """The account's events after sequence number ``after`` still in the outbox, oldest first,
+        a page of them (ask again after the last one for more; an empty list is the end)."""
+        return await _outbox.read(self.store, account, after, kinds=None if kinds is None else set(kinds))
 
     def _delivered(self, event: BrokerEvent) -> None:
         # The equity a subscriber heard: publish_equity sends it again only once it moves.

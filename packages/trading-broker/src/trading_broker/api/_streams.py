@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from trading_core.streams import Identity, StreamRoute, SubscriptionRefused
 
@@ -35,6 +35,28 @@ class SymbolFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symbol: str | None = Field(default=None, description="Only this symbol's updates (any case); all if left out")
+
+
+class ResumableFilter(SymbolFilter):
+    """A :class:`SymbolFilter` that may resume where an earlier subscription stopped."""
+
+    since: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Resume: the last `sequence` this client received from this route; the stream first sends every later "
+            "event of the account still in the broker's outbox (see the broker's `outbox_retention`), in order, "
+            "then the live ones, each once. Left out: live events only. 0: every event kept."
+        ),
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_null_since(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A live subscription names the same topic as before resuming existed: {"symbol": ...}.
+        data: dict[str, Any] = handler(self)
+        if data.get("since") is None:
+            data.pop("since", None)
+        return data
 
 
 class NoParams(BaseModel):
@@ -82,12 +104,20 @@ def broker_stream_routes(
     account_of: AccountOf,
     per_identity: bool,
     equity_interval: float,
+    resumable: type[ResumableFilter] | None = None,
 ) -> list[StreamRoute[Any, Any]]:
     """The four stream routes over ``service``'s events, in ``wire``'s format.
 
     ``per_identity`` routes key their topics by the subscriber's account (API versions with
-    authentication); ``account_of`` names the account a feed follows.
+    authentication); ``account_of`` names the account a feed follows. ``resumable``: the symbol
+    routes' parameters, with ``since`` (a :class:`ResumableFilter`, named as the version's
+    documents name it); ``wire``'s models then have a ``sequence`` field, set from the event's.
     """
+    filter_model: type[SymbolFilter] = resumable if resumable is not None else SymbolFilter
+
+    def body(event: BrokerEvent) -> BaseModel:
+        model = wire.model(event)
+        return model.model_copy(update={"sequence": event.sequence}) if resumable is not None else model
 
     def normalize(params: SymbolFilter) -> SymbolFilter:
         if params.symbol is None:
@@ -96,20 +126,35 @@ def broker_stream_routes(
         if symbol not in service.instruments:
             known = ", ".join(service.instruments)
             raise SubscriptionRefused(f"unknown symbol {params.symbol!r}; the broker trades {known}")
-        return SymbolFilter(symbol=symbol)
+        return params.model_copy(update={"symbol": symbol})
 
     def events_of(kind: EventKind) -> Callable[[SymbolFilter, Identity | None], AsyncIterator[BaseModel]]:
         async def feed(params: SymbolFilter, identity: Identity | None) -> AsyncIterator[BaseModel]:
             account = account_of(identity)
+            # Subscribed before the stored events are read: an event committed meanwhile is in
+            # both, and sent once (the sequence numbers tell).
             async with service.events.subscribe(account, [kind]) as events:
+                last = getattr(params, "since", None)
+                if last is not None:
+                    while True:
+                        stored = await service.stored_events(account, last, kinds=[kind])
+                        for event in stored:
+                            assert event.sequence is not None
+                            last = event.sequence
+                            if params.symbol is None or _symbol(event) == params.symbol:
+                                yield body(event)
+                        if not stored:
+                            break
                 dropped = 0
                 async for event in events:
                     if events.dropped != dropped:
                         # The feed hands updates on without waiting, so this means a starved event loop.
                         log.warning("%s stream of %r lost %d events", kind, account, events.dropped - dropped)
                         dropped = events.dropped
+                    if last is not None and event.sequence is not None and event.sequence <= last:
+                        continue  # sent from the outbox already
                     if params.symbol is None or _symbol(event) == params.symbol:
-                        yield wire.model(event)
+                        yield body(event)
 
         return feed
 
@@ -119,11 +164,11 @@ def broker_stream_routes(
             aclosing(latest_every(events, equity_interval)) as throttled,
         ):
             async for event in throttled:
-                yield wire.model(event)
+                yield body(event)
 
     def route(name: str, update: type[BaseModel], kind: EventKind, summary: str) -> StreamRoute[Any, Any]:
         return StreamRoute(
-            name, SymbolFilter, update, events_of(kind), normalize=normalize, per_identity=per_identity, summary=summary
+            name, filter_model, update, events_of(kind), normalize=normalize, per_identity=per_identity, summary=summary
         )
 
     return [
