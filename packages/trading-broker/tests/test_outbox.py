@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from broker_setup import NOW
 
-from trading_broker import BrokerService, OrderChanges, OrderRequest, OrderType
+from trading_broker import BrokerService, Order, OrderChanges, OrderRequest, OrderType
 from trading_broker._events import BrokerEvent
 from trading_broker._outbox import OutboxRelay, last_sequences, prune
 from trading_broker._store import Transaction
@@ -23,7 +23,7 @@ def limit(symbol: str, price: float, quantity: float = 1) -> OrderRequest:
 
 
 async def numbers(service: BrokerService, account: str, after: int = 0) -> list[tuple[int, str, str]]:
-    found = []
+    found: list[tuple[int, str, str]] = []
     while page := await service.stored_events(account, after):
         for event in page:
             assert event.sequence is not None
@@ -95,11 +95,15 @@ async def test_another_service_on_the_database_hears_every_event_once_in_order(d
             working = (await a.place("carol", limit("MSFT", 390.0))).order
             tape.prices["MSFT"] = 389.0
             assert await b.check_working_orders() == 1  # B's matcher fills A's order
-            expected = await numbers(a, "carol", (await next_events(own, 1))[0].sequence - 1)
+            first = (await next_events(own, 1))[0].sequence
+            assert first is not None
+            expected = await numbers(a, "carol", first - 1)
             assert len(expected) == 4 + 1 + 4
             got = await next_events(heard, len(expected))
             assert [(e.sequence, e.kind, e.action) for e in got] == expected
-            assert (got[-4].subject.id, got[-4].action) == (working.id, "filled")
+            filled = got[-4].subject
+            assert isinstance(filled, Order)
+            assert (filled.id, got[-4].action) == (working.id, "filled")
             with pytest.raises(TimeoutError):  # and nothing twice
                 async with asyncio.timeout(0.3):
                     await heard.get()

@@ -188,3 +188,25 @@ def test_the_routes_carry_v2_models_and_are_per_account(stream_module):
     assert all(route.per_identity for route in hub.routes.values())
     assert hub.routes["orders"].messages()["orders.update"].__name__ == "PlacedOrderV2"
     assert hub.routes["equity"].messages()["equity.update"].__name__ == "AccountBalanceV2"
+
+
+def test_a_client_resumes_after_the_last_sequence_it_saw_without_gap_or_repeat(stream_client, streams):
+    seen: list[int] = []
+    with stream_client.websocket_connect(WS, headers=auth()) as ws:
+        streams.subscribe(ws, "orders")
+        placed = [stream_client.post(f"{V2}/orders", json=LIMIT, headers=auth()).json() for _ in range(3)]
+        assert sequenced(streams.updates(ws), seen) == placed
+    # Reconnected, having seen only the first: the two it missed, then the live ones, each once.
+    with stream_client.websocket_connect(WS, headers=auth()) as ws:
+        reply = streams.subscribe(ws, "orders", {"since": seen[0]})
+        assert reply["topic"] == f'orders:{{"since":{seen[0]},"symbol":null}}'
+        replayed = [ws.receive_json()["payload"] for _ in range(2)]
+        resumed: list[int] = []
+        assert sequenced(replayed, resumed) == placed[1:]
+        live = stream_client.post(f"{V2}/orders", json=LIMIT, headers=auth()).json()
+        assert sequenced(streams.updates(ws), resumed) == [live]
+        assert resumed == [seen[1], seen[2], seen[2] + 1]
+        ws.send_json({"type": "orders.subscribe", "id": "bad", "payload": {"since": -1}})
+        error = ws.receive_json()
+        assert (error["type"], error["payload"]["code"]) == ("error", "invalid-params")
+        assert "since" in error["payload"]["message"]

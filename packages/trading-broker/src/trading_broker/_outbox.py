@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import asyncpg  # type: ignore[import-untyped]  # the broker's PostgreSQL driver; it ships no types
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -294,8 +295,6 @@ class OutboxRelay:
     async def _listen(self, connected: asyncio.Future[None]) -> None:
         """A connection of its own (outside the pool, which must not hold one forever) that
         ``LISTEN``s; reconnected with a growing pause when it drops, then a catch-up."""
-        import asyncpg  # the PostgreSQL driver the broker's URL names; absent with SQLite only
-
         dsn = self.store.url.set(drivername="postgresql").render_as_string(hide_password=False)
         pause = 0.1
         while True:
