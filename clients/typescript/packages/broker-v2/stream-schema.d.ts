@@ -24,6 +24,12 @@ export interface components {
             open_positions: number;
             /** Realised Pnl */
             realised_pnl: number;
+            /**
+             * Sequence
+             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. Left out only on an `equity` update that price moves alone caused (not stored).
+             * @default null
+             */
+            sequence: number | null;
             /** Unrealised Pnl */
             unrealised_pnl: number;
             /**
@@ -72,6 +78,12 @@ export interface components {
              * @description Profit or loss this fill realised by reducing or closing a position
              */
             realised_pnl: number;
+            /**
+             * Sequence
+             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. Left out only on an `equity` update that price moves alone caused (not stored).
+             * @default null
+             */
+            sequence: number | null;
             side: components["schemas"]["Side"];
             /** Symbol */
             symbol: string;
@@ -124,6 +136,12 @@ export interface components {
              * @description Profit or loss realised in this symbol since the account first traded it
              */
             realised_pnl: number;
+            /**
+             * Sequence
+             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. Left out only on an `equity` update that price moves alone caused (not stored).
+             * @default null
+             */
+            sequence: number | null;
             side: components["schemas"]["Side"];
             /** Symbol */
             symbol: string;
@@ -178,6 +196,12 @@ export interface components {
              * @description Why the order has its status, for example why it was rejected
              */
             reason: string | null;
+            /**
+             * Sequence
+             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. Left out only on an `equity` update that price moves alone caused (not stored).
+             * @default null
+             */
+            sequence: number | null;
             side: components["schemas"]["Side"];
             status: components["schemas"]["OrderStatus"];
             /** Status History */
@@ -229,9 +253,16 @@ export interface components {
         };
         /**
          * SymbolFilter
-         * @description ``orders``, ``positions`` and ``executions``: the account's updates in every symbol, or in one.
+         * @description ``orders``, ``positions`` and ``executions``: the account's updates in every symbol, or in
+         *     one; ``since`` resumes after the last update received.
          */
         SymbolFilter: {
+            /**
+             * Since
+             * @description Resume: the last `sequence` this client received from this route; the stream first sends every later event of the account still in the broker's outbox (see the broker's `outbox_retention`), in order, then the live ones, each once. Left out: live events only. 0: every event kept.
+             * @default null
+             */
+            since: number | null;
             /**
              * Symbol
              * @description Only this symbol's updates (any case); all if left out
