@@ -26,7 +26,7 @@ export interface components {
             realised_pnl: number;
             /**
              * Sequence
-             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. Left out only on an `equity` update that price moves alone caused (not stored).
+             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. null only on an `equity` update that price moves alone caused (such updates are not stored).
              * @default null
              */
             sequence: number | null;
@@ -80,7 +80,7 @@ export interface components {
             realised_pnl: number;
             /**
              * Sequence
-             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. Left out only on an `equity` update that price moves alone caused (not stored).
+             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. null only on an `equity` update that price moves alone caused (such updates are not stored).
              * @default null
              */
             sequence: number | null;
@@ -138,7 +138,7 @@ export interface components {
             realised_pnl: number;
             /**
              * Sequence
-             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. Left out only on an `equity` update that price moves alone caused (not stored).
+             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. null only on an `equity` update that price moves alone caused (such updates are not stored).
              * @default null
              */
             sequence: number | null;
@@ -198,7 +198,7 @@ export interface components {
             reason: string | null;
             /**
              * Sequence
-             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. Left out only on an `equity` update that price moves alone caused (not stored).
+             * @description The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): subscribe with `since` set to the last one received to resume after a reconnect without a gap or a repeat. null only on an `equity` update that price moves alone caused (such updates are not stored).
              * @default null
              */
             sequence: number | null;

@@ -15,7 +15,7 @@ SEQUENCE = Field(
     description=(
         "The event's number among the account's events (1, 2, ...; ascending, and the same on every replica): "
         "subscribe with `since` set to the last one received to resume after a reconnect without a gap or a "
-        "repeat. Left out only on an `equity` update that price moves alone caused (not stored)."
+        "repeat. null only on an `equity` update that price moves alone caused (such updates are not stored)."
     ),
 )
 
