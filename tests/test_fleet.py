@@ -237,6 +237,100 @@ def test_a_stream_through_the_gateway_reaches_one_replica(fleet: Fleet) -> None:
         assert update["payload"] in placed
 
 
+def _ws(base: str, path: str, token: str) -> str:
+    return base.replace("http://", "ws://") + f"{path}?access_token={token}"
+
+
+def _subscribe(ws: Any, route: str, params: dict[str, Any] | None = None) -> None:
+    ws.send(json.dumps({"type": f"{route}.subscribe", "id": route, "payload": params or {}}))
+    reply = json.loads(ws.recv(timeout=10))
+    assert reply["type"] == f"{route}.subscribe.response", reply
+
+
+def _updates(ws: Any, count: int, *, quiet: float = 0.5) -> list[dict[str, Any]]:
+    """``count`` updates (each within 10 s), then none for ``quiet`` seconds: no repeat follows."""
+    from websockets.exceptions import ConnectionClosed
+
+    got = [json.loads(ws.recv(timeout=10)) for _ in range(count)]
+    try:
+        extra = json.loads(ws.recv(timeout=quiet))
+    except TimeoutError:
+        return got
+    except ConnectionClosed:
+        raise
+    raise AssertionError(f"one more message than expected: {extra}")
+
+
+def test_a_stream_client_hears_the_orders_fills_positions_and_equity_of_every_replica(fleet: Fleet) -> None:
+    from websockets.sync.client import connect
+
+    token = create_key("fleet-streams", cwd=fleet.folder, env=broker_env(fleet.database_url))["token"]
+    with connect(_ws(fleet.gateway, "/api/v2/broker/ws", token)) as ws:
+        for route in ("orders", "executions", "positions", "equity"):
+            _subscribe(ws, route)
+        # Placed on each replica of the pool, so one of them is not the stream's; both fill at once.
+        placed = []
+        for replica in fleet.replicas("broker_v2"):
+            response = httpx.post(
+                f"{replica['url']}/v2/orders",
+                json={"symbol": "AAPL", "quantity": 1},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "filled"
+            placed.append(response.json()["id"])
+        by_route: dict[str, list[dict[str, Any]]] = {}
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (
+            len(by_route.get("orders", [])) == 2
+            and len(by_route.get("executions", [])) == 2
+            and len(by_route.get("positions", [])) == 2
+            and any(u["sequence"] is not None for u in by_route.get("equity", []))
+        ):
+            message = json.loads(ws.recv(timeout=10))
+            assert message["type"].endswith(".update"), message
+            by_route.setdefault(message["type"].removesuffix(".update"), []).append(message["payload"])
+    assert [o["id"] for o in by_route["orders"]] == placed  # in the order they were committed
+    assert sorted(e["order_id"] for e in by_route["executions"]) == sorted(placed)
+    assert [p["quantity"] for p in by_route["positions"]] == [1, 2]
+    assert {u["account"] for updates in by_route.values() for u in updates} == {"fleet-streams"}
+    sequences = [u["sequence"] for updates in by_route.values() for u in updates if u["sequence"] is not None]
+    assert len(sequences) == len(set(sequences))  # nothing twice
+    assert [o["sequence"] for o in by_route["orders"]] == sorted(o["sequence"] for o in by_route["orders"])
+
+
+def test_resuming_on_another_replica_by_sequence_loses_and_repeats_nothing(fleet: Fleet) -> None:
+    from websockets.sync.client import connect
+
+    token = create_key("fleet-resume", cwd=fleet.folder, env=broker_env(fleet.database_url))["token"]
+    first, second = (p["url"] for p in fleet.replicas("broker_v2"))
+    working = {"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": 1.0}  # never fills
+
+    def place(replica: str) -> str:
+        response = httpx.post(
+            f"{replica}/v2/orders", json=working, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        assert response.status_code == 200, response.text
+        order_id: str = response.json()["id"]
+        return order_id
+
+    with connect(_ws(first, "/v2/ws", token)) as ws:
+        _subscribe(ws, "orders")
+        before = [place(second), place(first), place(second)]
+        heard = [m["payload"] for m in _updates(ws, 3)]
+    assert [o["id"] for o in heard] == before
+    last = heard[-1]["sequence"]
+    missed = [place(first), place(second), place(first)]  # while no stream is open
+    with connect(_ws(second, "/v2/ws", token)) as ws:
+        _subscribe(ws, "orders", {"since": last})
+        replayed = [json.loads(ws.recv(timeout=10))["payload"] for _ in range(3)]
+        live = place(first)
+        resumed = replayed + [m["payload"] for m in _updates(ws, 1)]
+    assert [o["id"] for o in resumed] == [*missed, live]
+    assert [o["sequence"] for o in resumed] == [last + 1, last + 2, last + 3, last + 4]
+
+
 RETRIED = {502, 503, 504}
 
 

@@ -101,6 +101,9 @@ async def test_another_service_on_the_database_hears_every_event_once_in_order(d
             assert len(expected) == 4 + 1 + 4
             got = await next_events(heard, len(expected))
             assert [(e.sequence, e.kind, e.action) for e in got] == expected
+            # A, whose order B's matcher filled, hears that fill too (its first event was read above).
+            mine = await next_events(own, len(expected) - 1)
+            assert [(e.sequence, e.kind, e.action) for e in mine] == expected[1:]
             filled = got[-4].subject
             assert isinstance(filled, Order)
             assert (filled.id, got[-4].action) == (working.id, "filled")
