@@ -262,6 +262,14 @@ async def test_two_services_on_one_database_fill_each_order_once(service, databa
         [position] = await other.positions("acc")
         assert position.quantity == 200  # no fill lost, none counted twice
         assert len(await other.executions("acc")) == 20
+        # And each fill is one event in the outbox, whichever service made it.
+        stored, after = [], 0
+        while page := await other.stored_events("acc", after):
+            stored += page
+            after = page[-1].sequence or 0
+        fills = [e.subject.id for e in stored if e.kind == "order" and e.action == "filled"]  # type: ignore[union-attr]
+        assert sorted(fills) == sorted(o.id for o in placed)
+        assert len([e for e in stored if e.kind == "execution"]) == 20
     finally:
         await other.close()
 
