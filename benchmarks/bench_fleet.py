@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -257,24 +258,14 @@ def main() -> None:
                     # GET /account: a read whose size does not grow as the POSTs add working orders.
                     gateway_path = "/api/v2/broker/" + ("account" if method == "GET" else "orders")
                     direct_path = "/v2/" + ("account" if method == "GET" else "orders")
-                    cases.append(
-                        (
-                            f"{method} gateway, {fleet.replicas} replica(s)",
-                            lambda f=fleet, p=gateway_path, m=method: load(
-                                f.gateway, p, f.token, m, args.clients, args.requests
-                            ),
-                        )
-                    )
-                    cases.append(
-                        (
-                            f"{method} direct, {fleet.replicas} replica(s)",
-                            lambda f=fleet, d=direct, p=direct_path, m=method: load(
-                                d, p, f.token, m, args.clients, args.requests
-                            ),
-                        )
-                    )
-            for case in cases:  # warm-up: connections, caches
-                case[1]()
+                    for label, target, route in (
+                        ("gateway", fleet.gateway, gateway_path),
+                        ("direct", direct, direct_path),
+                    ):
+                        case = functools.partial(load, target, route, fleet.token, method, args.clients, args.requests)
+                        cases.append((f"{method} {label}, {fleet.replicas} replica(s)", case))
+            for _, warm in cases:  # warm-up: connections, caches
+                warm()
             for _ in range(args.rounds):
                 random.shuffle(cases)
                 for name, run in cases:
@@ -309,8 +300,8 @@ def main() -> None:
     for replicas in (1, 2):
         for method in ("GET", "POST"):
             via = results[f"{method} gateway, {replicas} replica(s)"]
-            direct = results[f"{method} direct, {replicas} replica(s)"]
-            ratio = statistics.median(g.p50 / d.p50 for g, d in zip(via, direct, strict=True))
+            straight = results[f"{method} direct, {replicas} replica(s)"]
+            ratio = statistics.median(g.p50 / d.p50 for g, d in zip(via, straight, strict=True))
             print(f"- {method}, {replicas} replica(s): gateway p50 / direct p50 = {ratio:.2f}x")
     print()
     print(
