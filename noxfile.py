@@ -307,8 +307,7 @@ def benchmarks(session: nox.Session) -> None:
     # trading-host[fleet]: bench_fleet.py starts fleets under supervisord (with nginx and PostgreSQL).
     install_wheels(session, COMBINATIONS["all"], "httpx", "h11", "websockets>=15", "trading-host[fleet]")
     scripts = ("bench_calls.py", "bench_dispatch.py", "bench_startup.py", "bench_streams.py", "bench_orders.py")
-    scripts += ("bench_fleet.py",)
-    for script in (*scripts, "bench_responsiveness.py"):
+    for script in (*scripts, "bench_fleet.py", "bench_responsiveness.py"):
         quick = [] if script == "bench_calls.py" else ["--quick"]
         session.run("python", f"benchmarks/{script}", *quick)
 
