@@ -173,3 +173,32 @@ async def test_the_relay_prunes_past_the_retention(database_url, tape):
                 await asyncio.sleep(0.05)
     finally:
         await service.close()
+
+
+async def test_a_dropped_listening_connection_is_reconnected_and_misses_nothing(postgres_url, tape):
+    from sqlalchemy import text
+
+    a = BrokerService(database_url=postgres_url, prices=tape, clock=lambda: NOW, outbox_poll_interval=3600)
+    b = BrokerService(database_url=postgres_url, prices=tape, clock=lambda: NOW)
+    await a.open()
+    await b.open()
+    try:
+        assert (await a.health())["outbox_listening"] is True
+        dropped = a.relay.listener_pid
+        assert dropped is not None
+        async with a.events.subscribe("gina", ["order"]) as heard:
+            async with b.store.write() as tx:
+                await tx._connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            placed = [(await b.place("gina", limit("AAPL", 90.0))).order.id for _ in range(3)]
+            got = await next_events(heard, 3)  # by notification or by the catch-up after reconnecting
+            assert [e.subject.id for e in got if isinstance(e.subject, Order)] == placed
+            async with asyncio.timeout(10):
+                while a.relay.listener_pid in (None, dropped):  # noqa: ASYNC110 (a connection has no event)
+                    await asyncio.sleep(0.05)
+            later = (await b.place("gina", limit("AAPL", 90.0))).order.id
+            [event] = await next_events(heard, 1)
+            assert isinstance(event.subject, Order)
+            assert event.subject.id == later
+    finally:
+        await a.close()
+        await b.close()

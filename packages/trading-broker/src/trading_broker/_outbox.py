@@ -170,6 +170,8 @@ class OutboxRelay:
         self.prune_interval = min(max(retention / 10, 1.0), 300.0)
         self.listening = False
         """Whether the PostgreSQL ``LISTEN`` connection is up."""
+        self.listener_pid: int | None = None
+        """The server process of that connection (``pg_stat_activity.pid``), while it is up."""
         self.cursors: dict[str, int] = {}
         """The last sequence number delivered to the hub (or skipped: nobody listened), by account."""
         self._known: dict[str, int] = {}
@@ -312,6 +314,7 @@ class OutboxRelay:
             try:
                 await connection.add_listener(CHANNEL, self._notification)
                 self.listening = True
+                self.listener_pid = connection.get_server_pid()
                 pause = 0.1
                 if not connected.done():
                     connected.set_result(None)
@@ -330,6 +333,7 @@ class OutboxRelay:
                 log.warning("the outbox listener lost its connection (%s); reconnecting", type(exc).__name__)
             finally:
                 self.listening = False
+                self.listener_pid = None
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(2):
                         await connection.close()

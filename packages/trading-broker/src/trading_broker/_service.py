@@ -973,6 +973,9 @@ class BrokerService:
             "instruments": len(self.instruments),
             "database": self.store.backend,
         }
+        if self.store.backend == "postgresql":
+            # Whether other replicas' events reach this one's streams at once (else at the next catch-up).
+            report["outbox_listening"] = self.relay.listening
         if self._group is not None:
             stats = self._group.stats
             report["group_commit"] = {"batches": stats.batches, "orders": stats.jobs, "largest_batch": stats.largest}
