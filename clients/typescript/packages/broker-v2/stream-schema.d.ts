@@ -260,9 +260,8 @@ export interface components {
             /**
              * Since
              * @description Resume: the last `sequence` this client received from this route; the stream first sends every later event of the account still in the broker's outbox (see the broker's `outbox_retention`), in order, then the live ones, each once. Left out: live events only. 0: every event kept.
-             * @default null
              */
-            since: number | null;
+            since?: number | null;
             /**
              * Symbol
              * @description Only this symbol's updates (any case); all if left out

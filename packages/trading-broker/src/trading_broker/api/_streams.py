@@ -37,12 +37,19 @@ class SymbolFilter(BaseModel):
     symbol: str | None = Field(default=None, description="Only this symbol's updates (any case); all if left out")
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    # No "default" in the schema: generated clients (TypeScript) make a defaulted property
+    # required, and a client that does not resume must be able to leave it out.
+    schema.pop("default", None)
+
+
 class ResumableFilter(SymbolFilter):
     """A :class:`SymbolFilter` that may resume where an earlier subscription stopped."""
 
     since: int | None = Field(
         default=None,
         ge=0,
+        json_schema_extra=_no_default,
         description=(
             "Resume: the last `sequence` this client received from this route; the stream first sends every later "
             "event of the account still in the broker's outbox (see the broker's `outbox_retention`), in order, "
