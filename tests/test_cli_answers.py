@@ -271,9 +271,12 @@ def test_the_command_listing_is_one_line_per_command(tmp_path: Path) -> None:
     result = run_cli("--help", cwd=tmp_path, env=clean_env(COLUMNS="100", TERM="dumb"))
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    for command in ("modules", "matrix", "config", "routes", "serve", "diff", "compat", "specs", "clients"):
+    commands = ("modules", "matrix", "config", "routes", "serve", "fleet", "diff", "compat", "specs", "clients")
+    for command in (*commands, "new-module"):
         (line,) = [line for line in lines if line.strip("│ ").startswith(f"{command} ")]
-        index = lines.index(line)
-        # The next line is another command or the panel's end, never the rest of this one's text.
-        following = lines[index + 1].strip("│ ")
-        assert following == "" or following.split()[0].isidentifier() or following.startswith("╰"), following
+        column = line.index(command)
+        # The next line is another command (it starts in the same column) or the panel's end,
+        # never the rest of this one's text (indented to the help column).
+        following = lines[lines.index(line) + 1]
+        starts_a_command = following[:column].strip("│ ") == "" and following[column : column + 1].isalpha()
+        assert following.startswith("╰") or following.strip("│ ") == "" or starts_a_command, following
