@@ -221,6 +221,10 @@ def test_a_database_dropped_and_created_again_gets_its_tables_back(fresh_postgre
             with caplog.at_level(logging.WARNING, logger="trading_broker"):
                 assert_unavailable(client.get(f"{V1}/orders"), SCHEMA_MISSING_TYPE)
                 wait_for_200(client, f"{V1}/orders")
+                # The tables serve as soon as they exist; the repair logs once it has checked them all.
+                deadline = time.monotonic() + 10
+                while "created again, empty" not in caplog.text and time.monotonic() < deadline:
+                    time.sleep(0.05)
             assert "created again, empty" in caplog.text
             assert client.get(f"{V1}/orders").json() == []
             assert client.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1}).json()["status"] == "filled"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -119,6 +119,12 @@ class Order:
         if not filled:
             return None
         return sum(e.price * e.quantity for e in self.executions) / filled
+
+    def snapshot(self) -> Order:
+        """A copy that later changes of this order do not touch. Its lists are copied; what they hold
+        (executions, status changes) is immutable, so it is shared: as exact as ``copy.deepcopy``
+        and a small fraction of its cost, on the path of every order placed."""
+        return replace(self, executions=list(self.executions), status_history=list(self.status_history))
 
     def set_status(self, status: OrderStatus, at: datetime, reason: str | None = None) -> None:
         """Move to ``status``; a final status is never left (the service checks before calling)."""

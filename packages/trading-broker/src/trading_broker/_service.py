@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
@@ -430,7 +429,7 @@ class BrokerService:
             if record is not None:
                 if record.fingerprint != job.fingerprint:
                     raise IdempotencyKeyReused(record.key)
-                return _Placed(Placement(copy.deepcopy(record.order), replayed=True), None)
+                return _Placed(Placement(record.order.snapshot(), replayed=True), None)
         account = state.accounts.get(job.account)
         held = state.held.get(job.account, {})
         if not job.violations and account is not None:
@@ -931,7 +930,7 @@ class BrokerService:
         the position it moved and (``summary``) the account's new equity."""
         at = order.updated_at
         account = order.account
-        events = [BrokerEvent("order", account, copy.deepcopy(order), at, action)]
+        events = [BrokerEvent("order", account, order.snapshot(), at, action)]
         if fill is not None:
             events.append(BrokerEvent("execution", account, fill.execution, at, "filled"))
             events.append(BrokerEvent("position", account, fill.position, at, "filled"))

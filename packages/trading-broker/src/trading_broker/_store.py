@@ -43,7 +43,7 @@ from ._database import WRITE_OPTION, create_engine, create_sync_sqlite_engine, d
 from ._errors import DatabaseUnavailable
 from ._events import BrokerEvent
 from ._models import Account, Execution, Order, OrderStatus, Position, Side
-from ._rows import from_row, to_json, to_row
+from ._rows import from_row, to_row
 from ._tables import (
     VERSION_TABLE,
     accounts,
@@ -349,7 +349,7 @@ class Transaction:
             "key": record.key,
             "fingerprint": record.fingerprint,
             "order_id": record.order.id,
-            "response": to_json(record.order),
+            "response": record.order,
             "created_at": now,
         }
         try:
@@ -506,7 +506,7 @@ class BatchTransaction:
                     "key": record.key,
                     "fingerprint": record.fingerprint,
                     "order_id": record.order.id,
-                    "response": to_json(record.order),
+                    "response": record.order,
                     "created_at": at,
                 }
                 for record, at in records
