@@ -30,7 +30,6 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import asyncpg  # type: ignore[import-untyped]  # the broker's PostgreSQL driver; it ships no types
 from sqlalchemy import Text, bindparam, cast, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -300,6 +299,9 @@ class OutboxRelay:
     async def _listen(self, connected: asyncio.Future[None]) -> None:
         """A connection of its own (outside the pool, which must not hold one forever) that
         ``LISTEN``s; reconnected with a growing pause when it drops, then a catch-up."""
+        # Imported here: a broker on SQLite never needs the PostgreSQL driver (80 ms of every start).
+        import asyncpg  # type: ignore[import-untyped]  # the broker's PostgreSQL driver; it ships no types
+
         dsn = self.store.url.set(drivername="postgresql").render_as_string(hide_password=False)
         pause = 0.1
         while True:
