@@ -104,13 +104,6 @@ EVERY_TEST = "all"
 # FastAPI or pydantic would differ. The independent tests of one module's behaviour (broker storage,
 # keys and streams, the datafeed's UDF, the broker's contracts) run on the latest releases only.
 LOWEST_TESTS = ["-m", "not (independent and modules)"]
-# pytest-xdist's processes for the integration tests and the longer unit suites. The tests are
-# independent: servers take free ports (started again on another if one is taken meanwhile),
-# folders are pytest's per-test ones, each PostgreSQL test creates a database of its own. A module
-# whose tests share a module-scoped server is one xdist_group, so that one process makes it once.
-# Two per CPU: most tests spend part of their time waiting on the processes they start (servers, the
-# CLI, PostgreSQL, fsyncs), so one per CPU leaves CPUs idle (tests(all) on 2 CPUs: 232 s with 2, 191 s
-# with 4, and less CPU in all).
 
 
 def _cpus() -> int:
@@ -122,6 +115,13 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+# pytest-xdist's processes for the integration tests and the longer unit suites. The tests are
+# independent: servers take free ports (started again on another if one is taken meanwhile),
+# folders are pytest's per-test ones, each PostgreSQL test creates a database of its own. A module
+# whose tests share a module-scoped server is one xdist_group, so that one process makes it once.
+# Two per CPU: most tests spend part of their time waiting on the processes they start (servers, the
+# CLI, PostgreSQL, fsyncs), so one per CPU leaves CPUs idle (tests(all) on 2 CPUs: 232 s with 2, 191 s
+# with 4, and less CPU in all).
 WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", str(2 * _cpus())), "--dist", "loadgroup"]
 # The unit suites long enough to gain from parallel processes; the others take less time than
 # starting them does.

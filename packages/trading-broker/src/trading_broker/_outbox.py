@@ -92,8 +92,13 @@ def append(connection: Connection, events: Sequence[BrokerEvent]) -> list[Broker
         following[account] = last - counts[account] + 1
     sequenced = []
     for e in events:  # built directly: dataclasses.replace costs several times as much
-        sequenced.append(BrokerEvent(e.kind, e.account, e.subject, e.time, e.action, following[e.account]))
-        following[e.account] += 1
+        number = following[e.account]
+        sequenced.append(
+            BrokerEvent(
+                kind=e.kind, account=e.account, subject=e.subject, time=e.time, action=e.action, sequence=number
+            )
+        )
+        following[e.account] = number + 1
     connection.execute(
         _INSERT,
         [
