@@ -106,23 +106,13 @@ EVERY_TEST = "all"
 LOWEST_TESTS = ["-m", "not (independent and modules)"]
 
 
-def _cpus() -> int:
-    """The CPUs this process may run on (a container's, not its host's); all of them where the
-    system cannot say."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 # pytest-xdist's processes for the integration tests and the longer unit suites. The tests are
 # independent: servers take free ports (started again on another if one is taken meanwhile),
 # folders are pytest's per-test ones, each PostgreSQL test creates a database of its own. A module
 # whose tests share a module-scoped server is one xdist_group, so that one process makes it once.
-# Two per CPU: most tests spend part of their time waiting on the processes they start (servers, the
-# CLI, PostgreSQL, fsyncs), so one per CPU leaves CPUs idle (tests(all) on 2 CPUs: 232 s with 2, 191 s
-# with 4, and less CPU in all).
-WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", str(2 * _cpus())), "--dist", "loadgroup"]
+# One per CPU: two per CPU measured no faster on 2 CPUs (tests(all), four pairs of runs back to back:
+# medians 191 s and 190 s, the pairs' differences -41 s to +45 s), the CPUs being what is short.
+WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", "auto"), "--dist", "loadgroup"]
 # The unit suites long enough to gain from parallel processes; the others take less time than
 # starting them does.
 PARALLEL_UNITS = {"host", "broker", "datafeed"}
