@@ -104,8 +104,6 @@ EVERY_TEST = "all"
 # FastAPI or pydantic would differ. The independent tests of one module's behaviour (broker storage,
 # keys and streams, the datafeed's UDF, the broker's contracts) run on the latest releases only.
 LOWEST_TESTS = ["-m", "not (independent and modules)"]
-
-
 # pytest-xdist's processes for the integration tests and the longer unit suites. The tests are
 # independent: servers take free ports (started again on another if one is taken meanwhile),
 # folders are pytest's per-test ones, each PostgreSQL test creates a database of its own. A module

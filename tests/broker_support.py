@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import BIN, Server, clean_env
+from harness import BIN, Server, clean_env, ok
 
 DATABASE_ENV = "TRADING_MODULES__BROKER__DATABASE_URL"
 POSTGRES_SERVER = os.environ.get("TRADING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -86,12 +86,6 @@ def bearer(key: Mapping[str, Any]) -> dict[str, str]:
 
 def serve_command() -> list[str]:
     return [str(BIN / "trading-host"), "serve", "--port", "{port}"]
-
-
-def ok(response: Any) -> Any:
-    """The JSON body of a 200 answer (the body is shown when it is not one)."""
-    assert response.status_code == 200, f"{response.status_code}: {response.text}"
-    return response.json()
 
 
 def snapshot(server: Server, key: Mapping[str, Any]) -> dict[str, Any]:

@@ -152,6 +152,12 @@ def _start_on(args: list[str], *, port: int, cwd: Path, env: Mapping[str, str] |
     raise AssertionError(f"server did not answer {ready_path} within 30 s:\n{server.output()}")
 
 
+def ok(response: Any) -> Any:
+    """The JSON body of a 200 answer (the body is shown when it is not one)."""
+    assert response.status_code == 200, f"{response.status_code}: {response.text}"
+    return response.json()
+
+
 def run_cli(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "trading-host"), *args], cwd=cwd, env=dict(env or clean_env()), capture_output=True, text=True

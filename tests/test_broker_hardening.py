@@ -27,12 +27,11 @@ from broker_support import (
     bearer,
     broker_env,
     create_key,
-    ok,
     postgres_database,
     serve_command,
     sqlite_database,
 )
-from harness import Server, start_server
+from harness import Server, ok, start_server
 
 pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 V1 = "/api/v1/broker"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from broker_support import bearer, broker_cli, broker_env, create_key, ok, serve_command, sqlite_database
-from harness import Serve, clean_env
+from broker_support import bearer, broker_cli, broker_env, create_key, serve_command, sqlite_database
+from harness import Serve, clean_env, ok
 
 pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 V2 = "/api/v2/broker"

@@ -14,13 +14,12 @@ from broker_support import (
     bearer,
     broker_env,
     create_key,
-    ok,
     postgres_database,
     serve_command,
     snapshot,
     sqlite_database,
 )
-from harness import BIN, Serve, clean_env
+from harness import BIN, Serve, clean_env, ok
 
 pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
 V1 = "/api/v1/broker"

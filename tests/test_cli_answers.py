@@ -266,13 +266,19 @@ def test_config_shows_every_key_with_its_source(tmp_path: Path) -> None:
     assert "--config nope.toml does not exist" in missing.stderr
 
 
+# The commands of the top-level listing.
+LISTED_COMMANDS = (
+    *("modules", "matrix", "config", "routes", "serve", "fleet"),
+    *("diff", "compat", "specs", "clients", "new-module"),
+)
+
+
 @pytest.mark.independent
 def test_the_command_listing_is_one_line_per_command(tmp_path: Path) -> None:
     result = run_cli("--help", cwd=tmp_path, env=clean_env(COLUMNS="100", TERM="dumb"))
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    commands = ("modules", "matrix", "config", "routes", "serve", "fleet", "diff", "compat", "specs", "clients")
-    for command in (*commands, "new-module"):
+    for command in LISTED_COMMANDS:
         (line,) = [line for line in lines if line.strip("│ ").startswith(f"{command} ")]
         column = line.index(command)
         # The next line is another command (it starts in the same column) or the panel's end,

@@ -5,20 +5,14 @@ in the same second. A gateway may send a client's requests to either replica."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from harness import BIN, Server, clean_env
+from harness import BIN, Server, clean_env, ok
 
 pytestmark = [pytest.mark.modules("datafeed"), pytest.mark.independent]
 
 P = "/api/v1/datafeed"
 DAY = 86_400
-
-
-def ok(response: Any) -> Any:
-    assert response.status_code == 200, f"{response.status_code}: {response.text}"
-    return response.json()
 
 
 def test_two_datafeed_processes_give_the_same_bars_and_quotes(serve: Callable[..., Server]) -> None:
@@ -37,7 +31,9 @@ def test_two_datafeed_processes_give_the_same_bars_and_quotes(serve: Callable[..
         assert ok(second.get(f"{P}/history", params=query)) == bars, resolution
     for symbol in ("EURUSD", "BTCUSD"):
         query = {"symbol": symbol, "resolution": "60", "to": now - DAY, "countback": 48}
-        assert ok(first.get(f"{P}/history", params=query)) == ok(second.get(f"{P}/history", params=query))
+        bars = ok(first.get(f"{P}/history", params=query))
+        assert bars["s"] == "ok", bars
+        assert ok(second.get(f"{P}/history", params=query)) == bars, symbol
 
     # Quotes move every second: compare two answers given within one second of both clocks.
     symbols = {"symbols": "AAPL,MSFT,EURUSD,BTCUSD"}

@@ -245,7 +245,8 @@ def test_non_finite_numbers_get_a_readable_422_standalone_and_embedded(serve, si
 @pytest.mark.modules("broker")
 @pytest.mark.independent
 def test_broker_v1_and_v2_answer_non_finite_numbers_with_422(serve, tmp_path: Path) -> None:
-    from broker_support import bearer, broker_env, create_key, ok, serve_command, sqlite_database
+    from broker_support import bearer, broker_env, create_key, serve_command, sqlite_database
+    from harness import ok
 
     env = broker_env(sqlite_database(tmp_path))
     key = create_key("default", cwd=tmp_path, env=env)
@@ -384,7 +385,8 @@ def test_a_chunked_body_over_the_limit_is_refused_as_it_arrives_without_growing_
 @pytest.mark.modules("broker")
 @pytest.mark.independent
 def test_a_200_mb_order_is_refused_and_not_placed(serve, tmp_path: Path) -> None:
-    from broker_support import broker_env, ok, serve_command, sqlite_database
+    from broker_support import broker_env, serve_command, sqlite_database
+    from harness import ok
 
     server = serve(serve_command(), env=broker_env(sqlite_database(tmp_path)))
     before = rss(server)

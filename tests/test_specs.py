@@ -18,8 +18,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from broker_support import bearer, broker_env, create_key, ok, serve_command, sqlite_database
-from harness import INSTALLED, Serve, run_cli
+from broker_support import bearer, broker_env, create_key, serve_command, sqlite_database
+from harness import INSTALLED, Serve, ok, run_cli
 from openapi_spec_validator import validate
 from websockets.sync.client import connect
 

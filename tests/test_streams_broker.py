@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from broker_support import bearer, broker_env, create_key, ok, serve_command, sqlite_database
-from harness import BIN, Server, start_server
+from broker_support import bearer, broker_env, create_key, serve_command, sqlite_database
+from harness import BIN, Server, ok, start_server
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
