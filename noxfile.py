@@ -1,6 +1,7 @@
 """Build every package's wheel once, then test each combination of installed wheels.
 
-``nox -l`` lists the sessions. ``nox`` runs them all; ``nox -s "tests(core+broker)"`` runs one.
+``nox -l`` lists the sessions. ``nox`` runs them all, side by side; ``nox -s "tests(core+broker)"``
+runs one.
 The integration tests in ``tests/`` import nothing from the source tree: each session installs
 the built wheels into a fresh virtual environment, so a file left out of a wheel or a missing
 entry point fails a test.
@@ -24,6 +25,15 @@ from pathlib import Path
 
 import nox
 
+# Sessions run side by side (nox's --parallel, new in 2026.8.17), each in a process of its own, its
+# output printed in one piece when it ends. Each session has an environment of its own, its servers
+# take free ports and its PostgreSQL databases have names of their own, so any two can run together;
+# many spend much of their time waiting on the servers they start, which another session's work
+# fills. Sessions start in the order they are defined here, longest first, once what they require
+# is done. `nox -j 1` runs them one after another.
+nox.needs_version = ">=2026.8.17"
+nox.options.parallel = os.cpu_count() or 1  # "auto": one session per CPU
+nox.options.allow_parallel = True
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "no"
 nox.options.error_on_missing_interpreters = True
@@ -66,12 +76,14 @@ CLIENTS = ["core-client", "broker-client", "datafeed-client"]
 # little differently, so the spec check and the breaking-change guard run on exactly these.
 SPEC_PINS = ["fastapi==0.165.0", "pydantic==2.14.4"]
 # Each combination: the packages installed, and the modules `trading-host modules` must then list.
+# `all` first: it runs every integration test, the longest session, so it starts first (the sessions
+# start in the order they are defined, see nox.options.parallel).
 COMBINATIONS = {
-    "core": ["core", "host"],
-    "core+broker": ["core", "host", "broker"],
-    "core+datafeed": ["core", "host", "datafeed"],
     "all": ["core", "host", "broker", "datafeed"],
     "all+news": ["core", "host", "broker", "datafeed", "news"],
+    "core+broker": ["core", "host", "broker"],
+    "core+datafeed": ["core", "host", "datafeed"],
+    "core": ["core", "host"],
 }
 MODULES = {"core": "core", "broker": "broker", "datafeed": "datafeed", "news": "news"}
 # The oldest releases we claim to support (the lower bounds in the packages' pyproject files).
@@ -211,6 +223,16 @@ def tests(session: nox.Session, combination: str) -> None:
     session.run("pytest", "tests", *WORKERS, independent, *session.posargs, env=expected)
 
 
+@nox.session(requires=["wheels"])
+def lowest(session: nox.Session) -> None:
+    """All four packages on the oldest FastAPI and pydantic we support (see LOWEST_TESTS)."""
+    install_wheels(session, COMBINATIONS[EVERY_TEST] + CLIENTS, *TEST_REQUIREMENTS, *LOWEST)
+    show = "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)"
+    session.run("python", "-c", show)
+    expected = {"TRADING_EXPECT_MODULES": "core,broker,datafeed"}
+    session.run("pytest", "tests", *WORKERS, *LOWEST_TESTS, *session.posargs, env=expected)
+
+
 # The fleet tests start a whole fleet (supervisord, nginx, eleven replicas, PostgreSQL) once, in a
 # session of their own; the combination sessions skip them (no supervisord there).
 FLEET_TESTS = ["tests/test_fleet.py", "tests/test_fleet_check.py"]
@@ -224,81 +246,6 @@ def fleet(session: nox.Session) -> None:
     # One process per file: the fleet of test_fleet.py is started once (`loadfile` does not depend on
     # xdist_group, which pytest 9.2 with pytest-xdist 3.8 does not honour: nodeids keep no @group).
     session.run("pytest", *FLEET_TESTS, "-n", "2", "--dist", "loadfile", *session.posargs, env=env)
-
-
-@nox.session(requires=["wheels"])
-def lowest(session: nox.Session) -> None:
-    """All four packages on the oldest FastAPI and pydantic we support (see LOWEST_TESTS)."""
-    install_wheels(session, COMBINATIONS[EVERY_TEST] + CLIENTS, *TEST_REQUIREMENTS, *LOWEST)
-    show = "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)"
-    session.run("python", "-c", show)
-    expected = {"TRADING_EXPECT_MODULES": "core,broker,datafeed"}
-    session.run("pytest", "tests", *WORKERS, *LOWEST_TESTS, *session.posargs, env=expected)
-
-
-@nox.session(requires=["wheels"])
-@nox.parametrize("package", PACKAGES, ids=PACKAGES)
-def unit(session: nox.Session, package: str) -> None:
-    """One package's own unit tests, against its installed wheel (and only what it depends on).
-
-    The broker's tests of its commands, which run inside the host (marked ``needs_host``), run in a
-    second step, once the host is installed: the first proves the broker works without it.
-    """
-    needed = {"core": ["core"], "news": ["core", "news"], "host": ["core", "host"]}.get(package, ["core", package])
-    # The host's contract tooling (its `contracts` and `clients` extras) is under test too.
-    extra = ["openapi-python-client>=0.29.1,<0.30", "jsonschema>=4.18", "pyyaml>=6"] if package == "host" else []
-    install_wheels(session, needed, *TEST_REQUIREMENTS, *extra)
-    parallel = WORKERS if package in PARALLEL_UNITS else []
-    folder = str(SOURCES[package] / "tests")
-    if package != "broker":
-        session.run("pytest", folder, *parallel, *session.posargs)
-        return
-    session.run("pytest", folder, *parallel, "-m", "not needs_host", *session.posargs)
-    install_wheels(session, ["host"])
-    session.run("pytest", folder, "-m", "needs_host", *session.posargs)
-
-
-@nox.session(requires=["wheels"])
-def lint(session: nox.Session) -> None:
-    """ruff (lint and formatting), then import-linter: the host's layers and the packages' arrows."""
-    # import-linter reads the import graph of the installed packages: the same code as the sources.
-    install_wheels(session, PACKAGES, "ruff", "import-linter>=2.1")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("lint-imports", "--no-cache")
-
-
-@nox.session(requires=["wheels"])
-def mypy(session: nox.Session) -> None:
-    """mypy --strict over every package's sources, then over the test folders."""
-    # The generated clients are left out: their code is the generator's, checked by `contracts`.
-    types = ["types-PyYAML", "types-jsonschema"]
-    # The host's tests of `trading-host clients` import the generator (the host's `clients` extra).
-    tools = ["openapi-python-client>=0.29.1,<0.30"]
-    install_wheels(session, PACKAGES, "mypy", "nox", *types, *tools, *TEST_REQUIREMENTS)
-    session.run("mypy", *(str(SOURCES[p] / "src") for p in PACKAGES), "noxfile.py", "benchmarks", "fuzz")
-    for folder in TYPED_TESTS:
-        # The folder on the path, so that its helpers resolve as pytest imports them.
-        flags = ["--allow-untyped-defs", "--allow-incomplete-defs", "--check-untyped-defs"]
-        session.run("mypy", *flags, str(folder.relative_to(ROOT)), env={"MYPYPATH": str(folder)})
-
-
-@nox.session(requires=["wheels"])
-def contracts(session: nox.Session) -> None:
-    """The committed specs match the code, no released spec is broken, the clients are fresh."""
-    install_wheels(
-        session,
-        COMBINATIONS["all+news"],
-        *SPEC_PINS,
-        "openapi-spec-validator>=0.7",
-        "jsonschema>=4.18",
-        "pyyaml>=6",
-        "openapi-python-client>=0.29.1,<0.30",
-    )
-    session.run("trading-host", "specs", "--guard")
-    session.run("trading-host", "specs", "--check")
-    # --typescript: the npm packages of clients/typescript/ too (needs node and npm; npm ci of its lockfile)
-    session.run("trading-host", "clients", "--check", "--typescript", "-m", "core", "-m", "broker", "-m", "datafeed")
 
 
 @nox.session(requires=["wheels"])
@@ -336,3 +283,68 @@ def fuzz(session: nox.Session) -> None:
     """
     install_wheels(session, COMBINATIONS["all"], "schemathesis>=4.32.5,<4.33")
     session.run("python", "fuzz/run.py", *session.posargs)
+
+
+@nox.session(requires=["wheels"])
+@nox.parametrize("package", PACKAGES, ids=PACKAGES)
+def unit(session: nox.Session, package: str) -> None:
+    """One package's own unit tests, against its installed wheel (and only what it depends on).
+
+    The broker's tests of its commands, which run inside the host (marked ``needs_host``), run in a
+    second step, once the host is installed: the first proves the broker works without it.
+    """
+    needed = {"core": ["core"], "news": ["core", "news"], "host": ["core", "host"]}.get(package, ["core", package])
+    # The host's contract tooling (its `contracts` and `clients` extras) is under test too.
+    extra = ["openapi-python-client>=0.29.1,<0.30", "jsonschema>=4.18", "pyyaml>=6"] if package == "host" else []
+    install_wheels(session, needed, *TEST_REQUIREMENTS, *extra)
+    parallel = WORKERS if package in PARALLEL_UNITS else []
+    folder = str(SOURCES[package] / "tests")
+    if package != "broker":
+        session.run("pytest", folder, *parallel, *session.posargs)
+        return
+    session.run("pytest", folder, *parallel, "-m", "not needs_host", *session.posargs)
+    install_wheels(session, ["host"])
+    session.run("pytest", folder, "-m", "needs_host", *session.posargs)
+
+
+@nox.session(requires=["wheels"])
+def mypy(session: nox.Session) -> None:
+    """mypy --strict over every package's sources, then over the test folders."""
+    # The generated clients are left out: their code is the generator's, checked by `contracts`.
+    types = ["types-PyYAML", "types-jsonschema"]
+    # The host's tests of `trading-host clients` import the generator (the host's `clients` extra).
+    tools = ["openapi-python-client>=0.29.1,<0.30"]
+    install_wheels(session, PACKAGES, "mypy", "nox", *types, *tools, *TEST_REQUIREMENTS)
+    session.run("mypy", *(str(SOURCES[p] / "src") for p in PACKAGES), "noxfile.py", "benchmarks", "fuzz")
+    for folder in TYPED_TESTS:
+        # The folder on the path, so that its helpers resolve as pytest imports them.
+        flags = ["--allow-untyped-defs", "--allow-incomplete-defs", "--check-untyped-defs"]
+        session.run("mypy", *flags, str(folder.relative_to(ROOT)), env={"MYPYPATH": str(folder)})
+
+
+@nox.session(requires=["wheels"])
+def contracts(session: nox.Session) -> None:
+    """The committed specs match the code, no released spec is broken, the clients are fresh."""
+    install_wheels(
+        session,
+        COMBINATIONS["all+news"],
+        *SPEC_PINS,
+        "openapi-spec-validator>=0.7",
+        "jsonschema>=4.18",
+        "pyyaml>=6",
+        "openapi-python-client>=0.29.1,<0.30",
+    )
+    session.run("trading-host", "specs", "--guard")
+    session.run("trading-host", "specs", "--check")
+    # --typescript: the npm packages of clients/typescript/ too (needs node and npm; npm ci of its lockfile)
+    session.run("trading-host", "clients", "--check", "--typescript", "-m", "core", "-m", "broker", "-m", "datafeed")
+
+
+@nox.session(requires=["wheels"])
+def lint(session: nox.Session) -> None:
+    """ruff (lint and formatting), then import-linter: the host's layers and the packages' arrows."""
+    # import-linter reads the import graph of the installed packages: the same code as the sources.
+    install_wheels(session, PACKAGES, "ruff", "import-linter>=2.1")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports", "--no-cache")
