@@ -94,6 +94,9 @@ TEST_REQUIREMENTS = [
     # group's shared server again (pytest-xdist issue 1386; fix proposed in its pull request 1388).
     "pytest>=8,<9.2",
     "pytest-xdist>=3.6",
+    # tests/harness.py asks which process listens on a server's port (another test's server may have
+    # taken the same free port and answer for it until the server it started fails to bind).
+    "psutil>=6",
     "httpx>=0.27",
     # Starlette's TestClient runs on httpx2 where it is installed and warns that httpx is deprecated
     # (an error here) where it is not; releases before that ignore httpx2.
@@ -311,7 +314,7 @@ def unit(session: nox.Session, package: str) -> None:
 def mypy(session: nox.Session) -> None:
     """mypy --strict over every package's sources, then over the test folders."""
     # The generated clients are left out: their code is the generator's, checked by `contracts`.
-    types = ["types-PyYAML", "types-jsonschema"]
+    types = ["types-PyYAML", "types-jsonschema", "types-psutil"]
     # The host's tests of `trading-host clients` import the generator (the host's `clients` extra).
     tools = ["openapi-python-client>=0.29.1,<0.30"]
     install_wheels(session, PACKAGES, "mypy", "nox", *types, *tools, *TEST_REQUIREMENTS)

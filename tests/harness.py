@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import psutil
 
 BIN = Path(sys.executable).parent
 
@@ -142,7 +143,7 @@ def _start_on(args: list[str], *, port: int, cwd: Path, env: Mapping[str, str] |
             raise AssertionError(f"server exited with {process.returncode}:\n{output}")
         try:
             # The server's own client: making one per try costs more CPU (certificates) than the try.
-            if server.client.get(ready_path, timeout=1).status_code < 500:
+            if server.client.get(ready_path, timeout=1).status_code < 500 and _listens(process, port):
                 server.ready = time.monotonic()
                 return server
         except httpx.TransportError:
@@ -150,6 +151,25 @@ def _start_on(args: list[str], *, port: int, cwd: Path, env: Mapping[str, str] |
         time.sleep(0.05)
     server.stop()
     raise AssertionError(f"server did not answer {ready_path} within 30 s:\n{server.output()}")
+
+
+def _listens(process: subprocess.Popen[str], port: int) -> bool:
+    """Whether ``process`` (or a process it started) is what listens on ``port``.
+
+    uvicorn binds its port only once the application has started, a second or so after launch.
+    Meanwhile a server of another test that took the same free port answers on it, and the test
+    would talk to that server (its database, its settings) while its own fails to bind. So an
+    answer counts once the listening socket is the server's own.
+    """
+    try:
+        parent = psutil.Process(process.pid)
+        for member in (parent, *parent.children(recursive=True)):
+            for connection in member.net_connections(kind="tcp"):
+                if connection.status == psutil.CONN_LISTEN and connection.laddr and connection.laddr.port == port:
+                    return True
+    except psutil.NoSuchProcess:
+        pass
+    return False
 
 
 def ok(response: Any) -> Any:
