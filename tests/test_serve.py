@@ -143,3 +143,27 @@ def test_server_shuts_down_cleanly(serve: Serve) -> None:
     assert server.process.returncode in (0, -15)
     assert "Application shutdown complete" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.independent
+def test_a_server_is_not_ready_while_another_answers_on_its_port(
+    server: Server, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The harness's own guard. The port found free is taken by another server before the new one
+    binds it (here: the shared server's port is offered first). The new server starts its
+    application, about a second (plain uvicorn: no check of the port before), then fails to bind;
+    the other server answers meanwhile, which must not pass for the new one being ready: the new one
+    is started again on another port, and that one is returned."""
+    import harness
+
+    original = harness.free_port
+    offered = iter([server.port])
+    monkeypatch.setattr(harness, "free_port", lambda: next(offered, None) or original())
+    second = harness.start_server(
+        [str(BIN / "uvicorn"), "trading_host.main:app", "--port", "{port}"], cwd=tmp_path_factory.mktemp("second")
+    )
+    try:
+        assert second.port != server.port
+        assert second.get("/api/v1/core/health").status_code == 200
+    finally:
+        second.stop()
