@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import BIN, Server, clean_env, free_port, with_pythonpath, write_distribution
+from harness import BIN, Server, clean_env, free_port, start_server, with_pythonpath, write_distribution
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -162,15 +162,29 @@ def echo_env(site: Path, **extra: str) -> dict[str, str]:
     return with_pythonpath(site, ENABLED_MODULES="echo", **extra)
 
 
-def host(serve: Any, site: Path, *, config: str | None = None, cwd: Path | None = None, **extra: str) -> Server:
+# The tests that only send requests to `trading-host serve` of the echo plugin share one server (one
+# pytest-xdist process runs them); none of them changes what another one checks.
+ECHO = pytest.mark.xdist_group("host_hardening_echo")
+
+
+@pytest.fixture(scope="module")
+def echo(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``trading-host serve``, global v1 (echo v1: no handlers of its own) and v2 (echo v2: its own)."""
     args = [str(BIN / "trading-host"), "serve", "--port", "{port}"]
-    if config is not None:
-        assert cwd is not None
-        (cwd / "limits.toml").write_text(config)
-        args += ["--config", str(cwd / "limits.toml")]
-    server: Server = serve(args, env=echo_env(site, **extra))
-    return server
+    server = start_server(args, cwd=tmp_path_factory.mktemp("echo"), env=echo_env(site))
+    yield server
+    server.stop()
+
+
+def logged(server: Server, text: str, since: int = 0) -> bool:
+    """Whether the server's output after offset ``since`` says ``text``, waiting a little: an error is
+    logged just after its answer is sent."""
+    deadline = time.monotonic() + 10
+    while text not in server.output()[since:]:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def rss(server: Server) -> int:
@@ -204,9 +218,10 @@ def close_code(ws: Any, message: str) -> int | None:
 # --- item 2: NaN, Infinity, -Infinity, 1e400 anywhere in a body --------------------------------
 
 
+@ECHO
 @pytest.mark.independent
-def test_non_finite_numbers_get_a_readable_422_composed(serve, site: Path) -> None:
-    server = host(serve, site)
+def test_non_finite_numbers_get_a_readable_422_composed(echo: Server) -> None:
+    server, since = echo, len(echo.output())
     for raw, shown in NON_FINITE:
         for method, path in (("POST", "/things"), ("PATCH", "/things/a")):
             invalid = b'{"name": %s}' % raw
@@ -219,7 +234,7 @@ def test_non_finite_numbers_get_a_readable_422_composed(serve, site: Path) -> No
         # Deep in the body, in a field the schema ignores: accepted.
         ignored = server.post("/api/v1/echo/things", content=b'{"name": "x", "x": [{"y": %s}]}' % raw, headers=JSON)
         assert ignored.status_code == 201, ignored.text
-    assert "Traceback" not in server.output()
+    assert "Traceback" not in server.output()[since:]
 
 
 @pytest.mark.independent
@@ -280,9 +295,10 @@ def test_broker_v1_and_v2_answer_non_finite_numbers_with_422(serve, tmp_path: Pa
 # --- item 11: a body that is not UTF-8; 405 names every method ---------------------------------
 
 
+@ECHO
 @pytest.mark.independent
-def test_a_body_that_is_not_utf8_gets_a_422_and_405_names_every_method(serve, site: Path) -> None:
-    server = host(serve, site)
+def test_a_body_that_is_not_utf8_gets_a_422_and_405_names_every_method(echo: Server) -> None:
+    server = echo
     v1 = server.post("/api/v1/echo/things", content=b'{"name": "\xff"}', headers=JSON)
     v2 = server.post("/api/v2/echo/things", content=b'{"name": "\xff"}', headers=JSON)
     put = server.client.put("/api/v1/echo/things/a", json={"name": "x"})
@@ -310,14 +326,15 @@ def test_broker_answers_a_body_that_is_not_utf8_with_422_and_405_with_every_meth
 # --- every fault answers with a status and a body ----------------------------------------------
 
 
+@ECHO
 @pytest.mark.independent
-def test_an_unhandled_error_is_a_500_problem_and_is_logged(serve, site: Path) -> None:
-    server = host(serve, site)
+def test_an_unhandled_error_is_a_500_problem_and_is_logged(echo: Server) -> None:
+    server, since = echo, len(echo.output())
     response = server.get("/api/v1/echo/bug")
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 500
-    assert "a bug in the echo module" in server.stop()
+    assert logged(server, "a bug in the echo module", since), server.output()[since:]
 
 
 # --- item 6: the body limit ------------------------------------------------------------------
@@ -344,13 +361,14 @@ def chunks(total: int, size: int = 1 << 20) -> Iterator[bytes]:
     yield b'"}'
 
 
+@ECHO
 @pytest.mark.parametrize("form", ["serve", "uvicorn"])
 @pytest.mark.independent
 def test_a_content_length_over_the_limit_is_answered_413_before_the_body_is_sent(
-    serve, site: Path, tmp_path: Path, form: str
+    serve, site: Path, request: pytest.FixtureRequest, form: str
 ) -> None:
     if form == "serve":
-        server = host(serve, site)  # the default limit: 256 KiB
+        server: Server = request.getfixturevalue("echo")  # the default limit: 256 KiB
     else:
         server = serve([str(BIN / "uvicorn"), "trading_host.main:app", "--port", "{port}"], env=echo_env(site))
     head = "POST /api/v1/echo/things HTTP/1.1\nHost: test\nContent-Type: application/json\nContent-Length: 209715200\n"
@@ -406,9 +424,10 @@ def test_a_200_mb_order_is_refused_and_not_placed(serve, tmp_path: Path) -> None
     assert ok(server.get("/api/v1/broker/orders")) == []
 
 
+@ECHO
 @pytest.mark.independent
-def test_a_websocket_frame_over_the_limit_closes_with_1009_without_growing_memory(serve, site: Path) -> None:
-    server = host(serve, site)  # serve hands uvicorn the limit: it refuses the frame from its header
+def test_a_websocket_frame_over_the_limit_closes_with_1009_without_growing_memory(echo: Server) -> None:
+    server = echo  # serve hands uvicorn the limit: it refuses the frame from its header
     with connect(ws_url(server, "/api/v1/echo/ws"), max_size=None) as ws:
         ws.send("x" * 1000)
         assert ws.recv(timeout=10) == "1000"
