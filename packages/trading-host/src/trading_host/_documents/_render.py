@@ -10,8 +10,10 @@ import hashlib
 import html
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 MARKDOWN = "text/markdown"
 HTML = "text/html"
@@ -35,6 +37,10 @@ _MEDIA_RANGE = re.compile(r"^\s*([^\s;]+)\s*(?:;(.*))?$")
 
 @cache
 def _renderer() -> MarkdownIt:
+    # Imported with the first page rendered: most processes (the command line, a server nobody asks
+    # for a page) render none, and the import costs every process starting the host about 25 ms.
+    from markdown_it import MarkdownIt
+
     # markdown-it JS's defaults: CommonMark with tables and strikethrough, raw HTML escaped.
     return MarkdownIt("js-default")
 
