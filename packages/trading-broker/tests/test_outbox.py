@@ -12,7 +12,7 @@ from broker_setup import NOW
 
 from trading_broker import BrokerService, Order, OrderChanges, OrderRequest, OrderType
 from trading_broker._events import BrokerEvent
-from trading_broker._outbox import OutboxRelay, last_sequences, prune
+from trading_broker._outbox import PROBE_INTERVAL, OutboxRelay, last_sequences, prune
 from trading_broker._store import Transaction
 
 pytestmark = pytest.mark.anyio
@@ -199,6 +199,34 @@ async def test_a_dropped_listening_connection_is_reconnected_and_misses_nothing(
             [event] = await next_events(heard, 1)
             assert isinstance(event.subject, Order)
             assert event.subject.id == later
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_listening_connection_cut_without_a_word_is_found_by_the_probe(postgres_url, tape, monkeypatch):
+    """No termination listener is called (as for a half-open connection): the probe, at most
+    ``PROBE_INTERVAL`` apart whatever the catch-up's interval, finds the connection dead."""
+    import asyncpg  # type: ignore[import-untyped]
+    from sqlalchemy import text
+
+    monkeypatch.setattr(asyncpg.Connection, "add_termination_listener", lambda self, callback: None)
+    a = BrokerService(database_url=postgres_url, prices=tape, clock=lambda: NOW, outbox_poll_interval=3600)
+    b = BrokerService(database_url=postgres_url, prices=tape, clock=lambda: NOW)
+    await a.open()
+    await b.open()
+    try:
+        dropped = a.relay.listener_pid
+        assert dropped is not None
+        async with a.events.subscribe("hana", ["order"]) as heard:
+            async with b.store.write() as tx:
+                await tx._connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            placed = (await b.place("hana", limit("AAPL", 90.0))).order.id
+            async with asyncio.timeout(PROBE_INTERVAL + 5):
+                event = await heard.get()  # by the catch-up once the probe has replaced the connection
+            assert isinstance(event.subject, Order)
+            assert event.subject.id == placed
+            assert a.relay.listener_pid not in (None, dropped)
     finally:
         await a.close()
         await b.close()

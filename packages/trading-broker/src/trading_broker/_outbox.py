@@ -48,6 +48,10 @@ CHANNEL = "trading_broker_outbox"
 """The PostgreSQL notification channel; a payload is ``"<last sequence> <account>"``."""
 PAGE = 500
 """Outbox rows read in one query."""
+PROBE_INTERVAL = 5.0
+"""Seconds between two checks that the listening connection still answers, at most: a connection
+cut without a word (a peer gone, a half-open TCP connection) never calls its termination listener,
+and the catch-up may be set much further apart."""
 _SUBJECTS: dict[str, type[Any]] = {
     "order": Order,
     "execution": Execution,
@@ -331,12 +335,14 @@ class OutboxRelay:
                 else:  # events committed while it was down are found by a catch-up
                     self._catch_up = True
                     self._wake.set()
+                probe = min(self.poll_interval, PROBE_INTERVAL)
                 while not lost.is_set():
                     try:
-                        async with asyncio.timeout(self.poll_interval):
+                        async with asyncio.timeout(probe):
                             await lost.wait()
                     except TimeoutError:
-                        await connection.execute("SELECT 1")  # a dead peer shows here
+                        async with asyncio.timeout(probe):  # a dead peer shows here, or never answers
+                            await connection.execute("SELECT 1")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
