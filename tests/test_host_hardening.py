@@ -260,7 +260,7 @@ def test_non_finite_numbers_get_a_readable_422_standalone_and_embedded(serve, si
 @pytest.mark.modules("broker")
 @pytest.mark.independent
 def test_broker_v1_and_v2_answer_non_finite_numbers_with_422(serve, tmp_path: Path) -> None:
-    from broker_support import bearer, broker_cli, broker_env, create_key, serve_command, sqlite_database
+    from broker_support import bearer, broker_env, create_key, serve_command, sqlite_database
     from harness import ok
 
     env = broker_env(sqlite_database(tmp_path))
@@ -270,9 +270,7 @@ def test_broker_v1_and_v2_answer_non_finite_numbers_with_422(serve, tmp_path: Pa
     auth = {**bearer(key), **JSON}
     v1_id = ok(server.post("/api/v1/broker/orders", json=order))["id"]
     placed = server.post("/api/v2/broker/orders", json=order, headers=bearer(key))
-    if placed.status_code not in (200, 201):  # seen once (a 401) under load: what the database held
-        listed = broker_cli("keys", "list", "--json", cwd=tmp_path, env=env)
-        raise AssertionError(f"{placed.status_code} {placed.text}\nkey {key}\n{listed.stdout}\n{server.output()}")
+    assert placed.status_code in (200, 201), placed.text
     v2_id = placed.json()["id"]
     answers = []
     for raw, _ in NON_FINITE:

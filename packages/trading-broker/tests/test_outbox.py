@@ -175,9 +175,15 @@ async def test_the_relay_prunes_past_the_retention(database_url, tape):
         await service.close()
 
 
-async def test_a_dropped_listening_connection_is_reconnected_and_misses_nothing(postgres_url, tape):
+async def terminate(by: BrokerService, pid: int) -> None:
+    """End the PostgreSQL backend ``pid`` (another service's listening connection) from ``by``."""
     from sqlalchemy import text
 
+    async with by.store.write() as tx:
+        await tx._connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+async def test_a_dropped_listening_connection_is_reconnected_and_misses_nothing(postgres_url, tape):
     a = BrokerService(database_url=postgres_url, prices=tape, clock=lambda: NOW, outbox_poll_interval=3600)
     b = BrokerService(database_url=postgres_url, prices=tape, clock=lambda: NOW)
     await a.open()
@@ -187,8 +193,7 @@ async def test_a_dropped_listening_connection_is_reconnected_and_misses_nothing(
         dropped = a.relay.listener_pid
         assert dropped is not None
         async with a.events.subscribe("gina", ["order"]) as heard:
-            async with b.store.write() as tx:
-                await tx._connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            await terminate(b, dropped)
             placed = [(await b.place("gina", limit("AAPL", 90.0))).order.id for _ in range(3)]
             got = await next_events(heard, 3)  # by notification or by the catch-up after reconnecting
             assert [e.subject.id for e in got if isinstance(e.subject, Order)] == placed
@@ -208,7 +213,6 @@ async def test_a_listening_connection_cut_without_a_word_is_found_by_the_probe(p
     """No termination listener is called (as for a half-open connection): the probe, at most
     ``PROBE_INTERVAL`` apart whatever the catch-up's interval, finds the connection dead."""
     import asyncpg  # type: ignore[import-untyped]
-    from sqlalchemy import text
 
     monkeypatch.setattr(asyncpg.Connection, "add_termination_listener", lambda self, callback: None)
     a = BrokerService(database_url=postgres_url, prices=tape, clock=lambda: NOW, outbox_poll_interval=3600)
@@ -219,8 +223,7 @@ async def test_a_listening_connection_cut_without_a_word_is_found_by_the_probe(p
         dropped = a.relay.listener_pid
         assert dropped is not None
         async with a.events.subscribe("hana", ["order"]) as heard:
-            async with b.store.write() as tx:
-                await tx._connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            await terminate(b, dropped)
             placed = (await b.place("hana", limit("AAPL", 90.0))).order.id
             async with asyncio.timeout(PROBE_INTERVAL + 5):
                 event = await heard.get()  # by the catch-up once the probe has replaced the connection
