@@ -3,18 +3,22 @@
 import warnings
 from typing import Any
 
-# First, before anything imports trading_core: an unrelated project's trading-core is named, with the fix.
-from . import _origin  # noqa: F401  (checks on import)
-from ._asgi import ROLLOUT_KEY, SCOPE_KEY, ServedVersion
-from ._documents._openapi import merge_openapi, module_openapi
-from ._plan._clock import Clock
-from ._plan._config import HostConfig, LoadedConfig, load_config
-from ._plan._discovery import Installed, Provider, discover
-from ._plan._matrix import Plan, resolve
-from ._problems import ConfigError, Problem
-from ._serve._factory import AppFactory, embed
-from ._version import __version__
-from ._wrappers._rollout import VERSION_HEADER
+from . import _collector
+
+# The imports below make FastAPI's, pydantic's and the host's classes: see _collector.
+with _collector.collector_paused():
+    # First, before anything imports trading_core: an unrelated project's trading-core is named, with the fix.
+    from . import _origin  # noqa: F401  (checks on import)
+    from ._asgi import ROLLOUT_KEY, SCOPE_KEY, ServedVersion
+    from ._documents._openapi import merge_openapi, module_openapi
+    from ._plan._clock import Clock
+    from ._plan._config import HostConfig, LoadedConfig, load_config
+    from ._plan._discovery import Installed, Provider, discover
+    from ._plan._matrix import Plan, resolve
+    from ._problems import ConfigError, Problem
+    from ._serve._factory import AppFactory, embed
+    from ._version import __version__
+    from ._wrappers._rollout import VERSION_HEADER
 
 __all__ = [
     "ROLLOUT_KEY",

@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from trading_core import COMMANDS_ENTRY_POINT_GROUP, CommandContext, Module
 
+from .._collector import collector_paused
 from .._plan._config import _MODULE_ENV_PREFIX, ENV_SOURCE, LoadedConfig, load_config
 from .._plan._discovery import discover
 from .._plan._matrix import resolve
@@ -180,7 +181,8 @@ def load_commands(entries: list[CommandsEntry]) -> Any:
             )
         )
     try:
-        target = entry.load()
+        with collector_paused():  # the module's commands import the module
+            target = entry.load()
         app = target if isinstance(target, typer.Typer) else target() if callable(target) else target
     except Exception as exc:
         raise CommandsError(

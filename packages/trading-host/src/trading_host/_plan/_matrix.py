@@ -22,6 +22,7 @@ from trading_core import (
 )
 
 from .._caller import CallerKey
+from .._collector import collector_paused
 from .._problems import ConfigError, Problem, did_you_mean
 from ._clock import Clock
 from ._config import ARGS_SOURCE, DEFAULT_SOURCE, LoadedConfig, MetricsConfig, RolloutConfig, ServerConfig
@@ -551,4 +552,5 @@ def resolve(
     a module's version in every served global version. With ``load`` (the default) the enabled
     entry points, and only those, are imported and checked against the contract. ``clock`` (Unix
     seconds) replaces the configured one (real time, or real time from ``now``)."""
-    return _Resolver(loaded, installed, module_versions or {}, clock).run(load)
+    with collector_paused():  # it imports the modules and builds their settings
+        return _Resolver(loaded, installed, module_versions or {}, clock).run(load)

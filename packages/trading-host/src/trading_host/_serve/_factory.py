@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from trading_core import ModuleApi
 
 from .._asgi import ServedVersion
+from .._collector import collector_paused
 from .._documents._asyncapi import asyncapi_routes
 from .._documents._openapi import Part, merge_openapi
 from .._documents._pages import docs_routes as _docs_routes
@@ -169,6 +170,12 @@ class AppFactory:
 
     def _wiring(
         self, plan: Plan, *, title: str, root: str = "", metrics_path: str | None = None, embedded: bool = False
+    ) -> tuple[list[BaseRoute], PlanWiring]:
+        with collector_paused():  # the modules' APIs and their routes: a start-up's many objects
+            return self._build_wiring(plan, title=title, root=root, metrics_path=metrics_path, embedded=embedded)
+
+    def _build_wiring(
+        self, plan: Plan, *, title: str, root: str, metrics_path: str | None, embedded: bool
     ) -> tuple[list[BaseRoute], PlanWiring]:
         plan.raise_for_problems()
         apis = {key: self.module_api(plan, key) for key in plan.versions}

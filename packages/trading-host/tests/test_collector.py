@@ -1,0 +1,82 @@
+"""The cyclic garbage collector is paused while the host starts, and left as it was found."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from trading_host._collector import collector_paused
+
+
+@pytest.fixture(autouse=True)
+def collector_restored() -> Iterator[None]:
+    running = gc.isenabled()
+    yield
+    gc.unfreeze()
+    if running:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+class Node:
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_paused_in_the_block_running_after_it_even_nested() -> None:
+    gc.enable()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block leaves the outer pause alone
+    assert gc.isenabled()
+
+
+def test_an_error_in_the_block_still_resumes_the_collector() -> None:
+    gc.enable()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_a_program_that_switched_the_collector_off_keeps_it_off() -> None:
+    gc.disable()
+    with collector_paused():
+        pass
+    assert not gc.isenabled()
+
+
+def test_the_block_makes_no_young_objects_to_examine_and_leaves_nothing_frozen() -> None:
+    gc.enable()
+    gc.collect()
+    with collector_paused():
+        kept = [Node() for _ in range(5000)]
+    assert gc.get_count()[0] < 100  # resumed with a young generation to examine, it would hold 5000
+    assert gc.get_freeze_count() == 0
+    assert kept
+
+
+def test_garbage_the_block_leaves_is_freed_by_the_next_full_collection() -> None:
+    gc.enable()
+    with collector_paused():
+        cycle = Node()
+        gone = weakref.ref(cycle)
+        del cycle
+    assert gone() is not None  # a cycle: only the collector frees it
+    gc.collect()
+    assert gone() is None
+
+
+def test_objects_the_program_froze_stay_frozen() -> None:
+    gc.enable()
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    with collector_paused():
+        made = [Node() for _ in range(100)]
+    assert gc.get_freeze_count() == frozen
+    assert made
