@@ -9,6 +9,7 @@ import pytest
 from host_fakes import write_config
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from trading_host import HostConfig, load_config
 from trading_host._plan._config import ARGS_SOURCE, DEFAULT_SOURCE, ENV_SOURCE, _from_environment, _merge, _split
@@ -135,6 +136,69 @@ def test_module_settings_from_environment_are_lower_cased_and_merged_per_key(tmp
     }
     assert loaded.source("modules.alpha") == ARGS_SOURCE
     assert loaded.source("modules.beta") == ENV_SOURCE
+
+
+class Limit(BaseModel):
+    account: str
+    orders: int
+
+
+class ListSettings(BaseModel):
+    tags: list[str] = []
+    limits: dict[str, int] = {}
+    only: Limit | None = None
+    either: str | list[str] = ""
+    name: str = ""
+    count: int = 0
+
+
+def test_lists_tables_and_models_from_the_environment_are_read_as_json(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c.toml", '[modules.alpha]\nname = "[not json, and a str]"\n')
+    environ = {
+        "TRADING_MODULES__ALPHA__TAGS": '["a", "b"]',
+        "TRADING_MODULES__ALPHA__LIMITS": '{"x": 1}',
+        "TRADING_MODULES__ALPHA__ONLY": '{"account": "alice", "orders": 3}',
+        "TRADING_MODULES__ALPHA__EITHER": "plain text",
+        "TRADING_MODULES__ALPHA__COUNT": "7",
+    }
+
+    loaded = load_config(path, environ=environ)
+    table, problems = loaded.module_settings("alpha", ListSettings)
+
+    assert problems == []
+    assert ListSettings.model_validate(table) == ListSettings(
+        tags=["a", "b"],
+        limits={"x": 1},
+        only=Limit(account="alice", orders=3),
+        either="plain text",  # not JSON, and a str is one of the values it takes
+        name="[not json, and a str]",  # from the file: a TOML value is never decoded again
+        count=7,  # a scalar: left to the model, as the environment gave it
+    )
+    assert loaded.module_settings("alpha", ListSettings)[0]["either"] == "plain text"
+    assert load_config(environ={"TRADING_MODULES__ALPHA__EITHER": '["x"]'}).module_settings("alpha", ListSettings)[
+        0
+    ] == {"either": ["x"]}
+
+
+def test_a_list_from_the_environment_that_is_not_json_is_named_with_the_variable_and_the_fix() -> None:
+    environ = {
+        "TRADING_MODULES__ALPHA__TAGS": "a,b",
+        "TRADING_MODULES__ALPHA__LIMITS": "{x: 1}",
+        "TRADING_MODULES__ALPHA__COUNT": "2",
+    }
+
+    table, problems = load_config(environ=environ).module_settings("alpha", ListSettings)
+
+    assert table == {"count": "2"}  # the others are left out, so each is reported once
+    assert [p.code for p in problems] == ["module-settings-invalid"] * 2
+    tags, limits = problems  # in the order of the environment
+    assert tags.message.startswith("[modules.alpha] tags in TRADING_MODULES__ALPHA__TAGS in the environment: ")
+    assert "is not JSON (Expecting value: line 1 column 1)" in tags.message
+    assert tags.fix == (
+        "set TRADING_MODULES__ALPHA__TAGS to JSON ('[...]'), "
+        "or set tags in the [modules.alpha] table of the config file"
+    )
+    assert limits.fix.startswith("set TRADING_MODULES__ALPHA__LIMITS to JSON ('{...}')")
 
 
 def test_a_matrix_row_in_a_file_is_added_to_the_shipped_rows(tmp_path: Path) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -149,9 +151,71 @@ class LoadedConfig:
     def is_default(self, key: str) -> bool:
         return self.source(key) == DEFAULT_SOURCE
 
+    def module_settings(self, module: str, model: type[BaseModel]) -> tuple[dict[str, Any], list[Problem]]:
+        """The settings table of ``module`` for its ``model``, with the values of the environment
+        that set a list, a table or a model read as JSON (``TRADING_MODULES__BROKER__API_KEYS='[...]'``),
+        as pydantic-settings reads its own; and a problem for each such value that is not JSON.
+
+        Written here because pydantic-settings does it only for a ``BaseSettings`` class that reads
+        the environment itself, and a module's settings are a plain model the host fills from layers."""
+        table = dict(self.config.modules.get(module, {}))
+        problems = []
+        for key, value in list(table.items()):
+            field = model.model_fields.get(key)
+            dotted = f"modules.{module}.{key}"
+            if not isinstance(value, str) or field is None or self.source(dotted) != ENV_SOURCE:
+                continue
+            shape = _json_shape(field.annotation)
+            if shape is None:
+                continue
+            try:
+                table[key] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                if _takes_text(field.annotation):
+                    continue  # a plain string is one of the values it takes
+                del table[key]
+                problems.append(
+                    Problem(
+                        "module-settings-invalid",
+                        f"[modules.{module}] {key} in {self.where(dotted)}: a list, a table or a model is "
+                        f"written as JSON in the environment, and this is not JSON ({exc.msg}: line {exc.lineno} "
+                        f"column {exc.colno})",
+                        f"set {self.names.get(dotted, dotted)} to JSON ('{shape}'), "
+                        f"or set {key} in the [modules.{module}] table of the config file",
+                    )
+                )
+        return table, problems
+
     def row_sources(self) -> dict[str, str]:
         """Where each row of the merged matrix came from, by global version, in matrix order."""
         return {row: self.source(f"matrix.{row}") for row in self.config.matrix}
+
+
+def _arms(annotation: Any) -> list[Any]:
+    """The types an annotation admits: ``Annotated`` unwrapped, a union split, ``None`` left out."""
+    if get_origin(annotation) is Annotated:
+        return _arms(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return [arm for part in get_args(annotation) for arm in _arms(part)]
+    return [] if annotation is type(None) else [annotation]
+
+
+def _json_shape(annotation: Any) -> str | None:
+    """How a setting of this type is written in JSON: ``[...]`` for a list, a set or a tuple,
+    ``{...}`` for a table or a model; ``None`` for a scalar, which the environment gives as is."""
+    for arm in _arms(annotation):
+        kind = get_origin(arm) or arm
+        if not isinstance(kind, type) or issubclass(kind, (str, bytes)):
+            continue
+        if issubclass(kind, (BaseModel, Mapping)):
+            return "{...}"
+        if issubclass(kind, (Sequence, Set)):
+            return "[...]"
+    return None
+
+
+def _takes_text(annotation: Any) -> bool:
+    return any(arm is str or arm is Any for arm in _arms(annotation))
 
 
 def _split(value: str) -> list[str]:

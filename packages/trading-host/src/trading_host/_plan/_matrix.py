@@ -414,11 +414,12 @@ class _Resolver:
                     f"{_install_hint(module)}, or remove the [modules.{module}] table",
                 )
         for module in served:
-            table = self.config.modules.get(module, {})
             try:
                 cls = self.plan.module_class(module)
             except KeyError:
                 continue
+            table, problems = self.loaded.module_settings(module, cls.Settings)
+            self.plan.problems.extend(problems)
             try:
                 self.plan.module_settings[module] = cls.Settings.model_validate(table)
             except ValidationError as exc:
