@@ -8,6 +8,7 @@ are skipped, except under CI (``CI`` set), where they fail.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import secrets
@@ -70,6 +71,20 @@ def broker_cli(*args: str, cwd: Path, env: Mapping[str, str]) -> subprocess.Comp
     return subprocess.run(
         [str(BIN / "trading-broker"), *args], cwd=cwd, env=dict(env), capture_output=True, text=True, check=False
     )
+
+
+API_KEYS_ENV = "TRADING_MODULES__BROKER__API_KEYS"
+
+
+def configured_key(account: str, env: dict[str, str]) -> dict[str, Any]:
+    """A key of the broker's settings (``api_keys``) for ``account``, added to ``env`` for the server
+    started with it: for the tests where a key is only a means, it costs no process of its own
+    (``create_key`` runs the command, about a second of CPU)."""
+    token = secrets.token_urlsafe(32)
+    keys = json.loads(env.get(API_KEYS_ENV, "[]"))
+    keys.append({"account": account, "sha256": hashlib.sha256(token.encode()).hexdigest()})
+    env[API_KEYS_ENV] = json.dumps(keys)
+    return {"account": account, "token": token}
 
 
 def create_key(account: str, *, cwd: Path, env: Mapping[str, str]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from broker_support import (
     POSTGRES_SERVER,
     bearer,
     broker_env,
+    configured_key,
     create_key,
     postgres_database,
     serve_command,
@@ -57,7 +58,7 @@ def started(serve: Callable[..., Server], tmp_path: Path) -> tuple[Server, dict[
     """A server of its own on a SQLite file, and an API key of account alice: for the tests that
     spend an account or count what it holds."""
     env = broker_env(sqlite_database(tmp_path))
-    alice = create_key("alice", cwd=tmp_path, env=env)
+    alice = configured_key("alice", env)
     return serve(serve_command(), env=env), alice
 
 
@@ -71,7 +72,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, d
     """One server on a SQLite file, and API keys of the accounts ``strict`` and ``modifier``."""
     folder = tmp_path_factory.mktemp("shared")
     env = broker_env(sqlite_database(folder))
-    keys = {account: create_key(account, cwd=folder, env=env) for account in ("strict", "modifier")}
+    keys = {account: configured_key(account, env) for account in ("strict", "modifier")}
     server = start_server(serve_command(), cwd=folder, env=env)
     yield server, keys
     server.stop()
@@ -142,7 +143,7 @@ def test_an_order_the_matcher_cannot_fill_does_not_stop_the_others(
     """Before: the matcher raised InvalidOperation on the poisoned order at every tick, every working
     order of every account behind it never filled, and /core/health said ok."""
     env = broker_env(sqlite_database(tmp_path))
-    alice = create_key("alice", cwd=tmp_path, env=env)
+    alice = configured_key("alice", env)
     first = serve(serve_command(), env=env)
     ok(first.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 1}))
     far = {"symbol": "AAPL", "quantity": 1, "order_type": "LIMIT", "limit_price": 1}
@@ -368,7 +369,7 @@ def relayed(serve: Callable[..., Server], tmp_path: Path) -> Iterator[tuple[Serv
         through = f"{host.rsplit(':', 1)[0]}:{relay.port}/{name}"
         try:
             env = broker_env(through)
-            alice = create_key("alice", cwd=tmp_path, env=env)
+            alice = create_key("alice", cwd=tmp_path, env=env)  # a key of the database: it fails with it
             yield serve(serve_command(), env=env), relay, name, alice
         finally:
             relay.stop()

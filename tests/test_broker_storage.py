@@ -13,6 +13,7 @@ import pytest
 from broker_support import (
     bearer,
     broker_env,
+    configured_key,
     create_key,
     postgres_database,
     serve_command,
@@ -120,7 +121,7 @@ def test_a_kill_9_in_the_middle_of_a_batch_loses_no_acknowledged_order_and_half_
     execution, a working one none, and the position and the balance are exactly what the stored
     executions add up to, so no order of a batch cut short left anything behind."""
     env = broker_env(database_url)
-    alice = create_key("alice", cwd=tmp_path, env=env)
+    alice = configured_key("alice", env)
     server = serve(serve_command(), env=env)
     bodies = [
         {"symbol": "AAPL", "quantity": 3},

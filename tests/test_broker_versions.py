@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from broker_support import bearer, broker_env, create_key, serve_command, sqlite_database
+from broker_support import bearer, broker_env, configured_key, serve_command, sqlite_database
 from harness import Serve, ok
 
 pytestmark = [pytest.mark.modules("broker"), pytest.mark.independent]
@@ -15,7 +15,7 @@ V2 = "/api/v2/broker"
 
 def test_orders_positions_executions_and_account_of_v1_are_visible_through_v2(serve: Serve, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path))
-    default = create_key("default", cwd=tmp_path, env=env)
+    default = configured_key("default", env)
     server = serve(serve_command(), env=env)
     market = ok(server.post(f"{V1}/orders", json={"symbol": "AAPL", "quantity": 100, "order_type": "MARKET"}))
     assert market["status"] == "filled"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from broker_support import broker_env, create_key, serve_command, sqlite_database
+from broker_support import broker_env, configured_key, serve_command, sqlite_database
 from harness import Server, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,8 +176,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dic
     """A server on a SQLite file, and a v2 key for the account v1 acts on (``default``)."""
     folder = tmp_path_factory.mktemp("clients-ts-server")
     env = broker_env(sqlite_database(folder))
+    key = configured_key("default", env)
     server = start_server(serve_command(), cwd=folder, env=env)
-    yield server, create_key("default", cwd=folder, env=env)
+    yield server, key
     server.stop()
 
 

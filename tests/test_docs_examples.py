@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from broker_support import bearer, broker_env, create_key, sqlite_database
+from broker_support import bearer, broker_env, configured_key, sqlite_database
 from harness import BIN, Server, start_server
 
 pytestmark = [
@@ -40,7 +40,7 @@ EXPECTED = {
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("examples")
     env = broker_env(sqlite_database(folder), TRADING_NOW=DEPRECATED_NOW, ENABLED_MODULES="broker,datafeed")
-    key = create_key("default", cwd=folder, env=env)
+    key = configured_key("default", env)
     server = start_server([str(BIN / "trading-host"), "serve", "--port", "{port}"], cwd=folder, env=env)
     yield server, bearer(key)
     server.stop()

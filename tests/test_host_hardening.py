@@ -260,11 +260,11 @@ def test_non_finite_numbers_get_a_readable_422_standalone_and_embedded(serve, si
 @pytest.mark.modules("broker")
 @pytest.mark.independent
 def test_broker_v1_and_v2_answer_non_finite_numbers_with_422(serve, tmp_path: Path) -> None:
-    from broker_support import bearer, broker_env, create_key, serve_command, sqlite_database
+    from broker_support import bearer, broker_env, configured_key, serve_command, sqlite_database
     from harness import ok
 
     env = broker_env(sqlite_database(tmp_path))
-    key = create_key("default", cwd=tmp_path, env=env)
+    key = configured_key("default", env)
     server = serve(serve_command(), env=env)
     order = {"symbol": "MSFT", "quantity": 2, "order_type": "LIMIT", "limit_price": 1.5, "side": "BUY"}
     auth = {**bearer(key), **JSON}
@@ -485,10 +485,10 @@ def test_percent_encoded_credential_names_are_redacted_from_the_log(serve) -> No
 @pytest.mark.modules("broker")
 @pytest.mark.independent
 def test_a_percent_encoded_access_token_on_a_stream_is_redacted(serve, tmp_path: Path) -> None:
-    from broker_support import broker_env, create_key, serve_command, sqlite_database
+    from broker_support import broker_env, configured_key, serve_command, sqlite_database
 
     env = broker_env(sqlite_database(tmp_path))
-    token = create_key("alice", cwd=tmp_path, env=env)["token"]
+    token = configured_key("alice", env)["token"]
     server = serve(serve_command(), env=env)
     with connect(ws_url(server, f"/api/v2/broker/ws?%61ccess_token={token}")) as ws:
         ws.send(json.dumps({"type": "orders.subscribe", "payload": {}}))

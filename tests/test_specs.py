@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from broker_support import bearer, broker_env, create_key, serve_command, sqlite_database
+from broker_support import bearer, broker_env, configured_key, serve_command, sqlite_database
 from harness import INSTALLED, Serve, ok, run_cli
 from openapi_spec_validator import validate
 from websockets.sync.client import connect
@@ -125,8 +125,8 @@ def frame_validator(document: dict[str, Any], message_type: str) -> jsonschema.D
 @pytest.mark.independent
 def test_the_broker_v2_streams_document_describes_the_real_traffic(serve: Serve, tmp_path: Path) -> None:
     env = broker_env(sqlite_database(tmp_path))
+    key = configured_key("alice", env)
     server = serve(serve_command(), env=env)
-    key = create_key("alice", cwd=tmp_path, env=env)
     document = ok(server.get("/api/v2/broker/asyncapi.json"))
     address = document["servers"]["this"]["pathname"] + document["channels"]["ws"]["address"]
     sent: list[dict[str, Any]] = [
