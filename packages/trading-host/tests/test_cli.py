@@ -295,3 +295,19 @@ def test_serve_runs_the_configured_app(site: FakeSite, tmp_path: Path, uvicorn_c
     assert first["environ"]["ENABLED_MODULES"] == "delta"
     assert first["environ"]["MODULE_VERSION"] == "v2"
     assert (second["host"], second["port"]) == ("127.0.0.2", 0)
+
+
+def test_the_command_starts_without_the_contract_tooling() -> None:
+    """`serve`, `matrix` and the others import no contract tooling (spec reader, diff, generators,
+    YAML, JSON Schema): each start of the command would pay for it. The contract commands import
+    it as they run."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys, trading_host.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith(('trading_host._contracts', 'trading_host._scaffold', "
+        "'yaml', 'jsonschema', 'openapi_python_client'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

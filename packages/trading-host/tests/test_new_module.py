@@ -121,11 +121,10 @@ def test_without_the_contracts_extra_nothing_is_written(tmp_path: Path, monkeypa
 
 def test_check_of_an_installed_copy_points_to_the_plugins_tree(monkeypatch: pytest.MonkeyPatch) -> None:
     # A deployment: the plugin installed from a wheel (site-packages, faked), no source tree here.
-    from trading_host._cli import _specs as specs_command
     from trading_host._contracts import _committed
 
     monkeypatch.setattr(_committed, "discover", lambda: Installed.from_apis([AlphaV1], distribution="trading-alpha"))
-    monkeypatch.setattr(specs_command, "is_installed_copy", lambda folder: True)
+    monkeypatch.setattr(_committed, "is_installed_copy", lambda folder: True)  # the command imports it as it runs
     result = runner.invoke(cli, ["specs", "--module", "alpha", "--check"])
     assert result.exit_code == 1
     assert "missing" in result.output

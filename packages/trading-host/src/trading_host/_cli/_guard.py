@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .._contracts._compat import CompatReport, compat_report, installed_document
-from .._contracts._diff import BREAKING, Change, diff_openapi, report
-from .._contracts._reader import DocumentError, load_document
 from .._problems import ConfigError
+
+# The contract tooling is imported by these commands as they run: every other command, `serve`
+# first, starts without it (see test_cli.py).
+if TYPE_CHECKING:
+    from .._contracts._compat import CompatReport
+    from .._contracts._diff import Change
 from ._options import JsonOption, config_option, fail
 
 _VERSION = re.compile(r"^v[1-9][0-9]*$")
@@ -32,6 +35,9 @@ def diff(
     ] = False,
 ) -> None:
     """Compare two OpenAPI documents: exit 1 on a breaking change, 2 on an unreadable document."""
+    from .._contracts._diff import BREAKING, diff_openapi, report
+    from .._contracts._reader import DocumentError, load_document
+
     if old == "-" and new == "-":
         raise fail("only one of OLD and NEW can be read from stdin ('-')")
     try:
@@ -51,6 +57,8 @@ def diff(
 
 
 def _print_changes(changes: list[Change]) -> None:
+    from .._contracts._diff import BREAKING
+
     if not changes:
         typer.echo("no changes")
         return
@@ -69,6 +77,9 @@ def compat(
     json_output: JsonOption = False,
 ) -> None:
     """List the response fields of OLD's operations that NEW lacks; exit 1 if any is missing."""
+    from .._contracts._compat import compat_report
+    from .._contracts._reader import DocumentError
+
     documents = [_document(module, spec, config) for spec in (old, new)]
     try:
         result = compat_report(*documents)
@@ -84,6 +95,9 @@ def compat(
 
 def _document(module: str, spec: str, config: Path | None) -> dict[str, Any]:
     """An installed module version's document (``v1``), or a document file."""
+    from .._contracts._compat import installed_document
+    from .._contracts._reader import DocumentError, load_document
+
     if _VERSION.match(spec) and not Path(spec).exists():
         try:
             return installed_document(module, spec, config=config)

@@ -8,10 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .._contracts._committed import SpecsError
-from .._contracts._validation import MissingValidator
 from .._problems import ConfigError
-from .._scaffold._new import ScaffoldError, new_module
 from ._options import fail
 
 
@@ -25,6 +22,11 @@ def new_module_command(
     """Write a plugin package with the platform's skeleton: pyproject.toml with the entry point and
     the trading-core range, the Module with settings and a lifespan, api/v1/ with one route and one
     stream, the committed documents, the conformance test and a guard of the documents, a README."""
+    # Imported as the command runs, as the contract tooling it uses: the other commands start without.
+    from .._contracts._committed import SpecsError
+    from .._contracts._validation import MissingValidator
+    from .._scaffold._new import ScaffoldError, new_module
+
     try:
         target, written = new_module(name, output)
     except (ScaffoldError, SpecsError, MissingValidator, ConfigError) as exc:

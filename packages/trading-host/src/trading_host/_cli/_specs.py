@@ -5,27 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .._contracts._clients import ClientsError, generate_clients, sources
-from .._contracts._committed import (
-    Difference,
-    SourceTree,
-    SpecsError,
-    compare,
-    generate,
-    installed_folders,
-    is_installed_copy,
-    source_tree,
-    write,
-)
-from .._contracts._diff import Change
-from .._contracts._typescript import generate_typescript, typescript_sources
-from .._contracts._validation import MissingValidator
 from .._problems import ConfigError
 from ._options import config_option, fail
+
+# The contract tooling is imported by the commands that use it: every other command, `serve` first,
+# starts without it (see test_cli.py).
+if TYPE_CHECKING:
+    from .._contracts._committed import Difference, SourceTree
+    from .._contracts._diff import Change
 
 ModuleOption = Annotated[
     list[str] | None,
@@ -52,6 +43,8 @@ def _print_differences(differences: Sequence[Difference], *, breaking_only: bool
 
 def _plugin_source(source: Path | None) -> SourceTree | None:
     """The plugin's source tree of ``--source``, or the current directory's when it is one."""
+    from .._contracts._committed import SpecsError, source_tree
+
     if source is None:
         return source_tree(Path.cwd())
     tree = source_tree(source)
@@ -107,6 +100,9 @@ def specs(
     """Write the OpenAPI document of every installed module version and of every global version,
     and the AsyncAPI document of every module version with streams; or, with --check or --guard,
     compare the committed ones with the code."""
+    from .._contracts._committed import SpecsError, compare, generate, installed_folders, is_installed_copy, write
+    from .._contracts._validation import MissingValidator
+
     if check and guard:
         raise fail("use one of --check and --guard")
     try:
@@ -207,6 +203,9 @@ def clients(
     subpackage per API version, sync and async, from the committed OpenAPI documents; any endpoint
     the generator skips or warns about is an error. With --typescript, also one TypeScript package
     per module version, with the stream's message types from the AsyncAPI documents."""
+    from .._contracts._clients import ClientsError, generate_clients, sources
+    from .._contracts._typescript import generate_typescript, typescript_sources
+
     try:
         found = sources(module, specs=specs_folder)
         results = generate_clients(found, out, check=check)
