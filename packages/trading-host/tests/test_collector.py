@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +84,11 @@ def test_objects_the_program_froze_stay_frozen() -> None:
     # None of the block's objects frozen, none of the program's unfrozen (a few may have been freed).
     assert frozen - 50 <= gc.get_freeze_count() <= frozen
     assert made
+
+
+def test_the_served_app_freezes_what_its_start_made(tmp_path: Path) -> None:
+    """``trading_host.main`` (what `serve` and uvicorn import) freezes the start's objects, which
+    live as long as the process, so that the collector's full passes skip them."""
+    program = "import gc, trading_host.main; print(gc.get_freeze_count())"
+    done = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert int(done.stdout) > 10_000, done.stdout
