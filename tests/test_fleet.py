@@ -47,23 +47,14 @@ FAIL_TIMEOUT = 2
 PORTS = 15  # the gateway and 2 x (2 core + 2 + 2 + 1) replicas
 
 
-def _ephemeral_low() -> int:
-    """The first port of the kernel's ephemeral range (Linux: 32768), which ``bind(0)`` and outgoing
-    connections take from."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
 def _free_block(count: int) -> int:
     """A base port whose next ``count`` ports are free on the loopback (checked by binding each),
-    below the ephemeral range: the servers of the sessions beside this one take free ports with
-    ``bind(0)``, which never gives one of these, so none of them can take a replica's port between
-    this check and the fleet's start (which once failed a run: a replica found its port taken).
-    benchmarks/bench_fleet.py draws from the block below this one."""
+    from 24000 to 32768: below the kernel's ephemeral range (from 32768 on Linux), which the servers
+    of the sessions beside this one take their free ports from (``bind(0)``), so none of them can
+    take a replica's port between this check and the fleet's start (which once failed a run: a
+    replica found its port taken). benchmarks/bench_fleet.py draws from the block below this one."""
     for _ in range(100):
-        base = random.randrange(24000, min(_ephemeral_low(), 32768) - count)
+        base = random.randrange(24000, 32768 - count)
         try:
             sockets = []
             for port in range(base, base + count):

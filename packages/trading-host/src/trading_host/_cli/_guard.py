@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .._problems import ConfigError
+from ._options import JsonOption, config_option, fail
 
 # The contract tooling is imported by these commands as they run: every other command, `serve`
 # first, starts without it (see test_cli.py).
 if TYPE_CHECKING:
     from .._contracts._compat import CompatReport
     from .._contracts._diff import Change
-from ._options import JsonOption, config_option, fail
 
 _VERSION = re.compile(r"^v[1-9][0-9]*$")
 
