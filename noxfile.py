@@ -119,16 +119,17 @@ EVERY_TEST = "all"
 # FastAPI or pydantic would differ. The independent tests of one module's behaviour (broker storage,
 # keys and streams, the datafeed's UDF, the broker's contracts) run on the latest releases only.
 LOWEST_TESTS = ["-m", "not (independent and modules)"]
-# pytest-xdist's processes for the integration tests and the longer unit suites. The tests are
+# pytest-xdist's processes for tests(all), the longest session, which starts first and ends last. The tests are
 # independent: servers take free ports (started again on another if one is taken meanwhile),
 # folders are pytest's per-test ones, each PostgreSQL test creates a database of its own. A module
 # whose tests share a module-scoped server is one xdist_group, so that one process makes it once.
 # One per CPU: two per CPU measured no faster on 2 CPUs (tests(all), four pairs of runs back to back:
 # medians 191 s and 190 s, the pairs' differences -41 s to +45 s), the CPUs being what is short.
 WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", "auto"), "--dist", "loadgroup"]
-# The unit suites long enough to gain from parallel processes; the others take less time than
-# starting them does.
-PARALLEL_UNITS = {"host", "broker", "datafeed"}
+# The other sessions run their tests in one process: beside each other they keep the CPUs busy
+# anyway, and each pytest-xdist worker imports and collects everything again. Full `nox` from a
+# clean clone, back to back: with workers in `lowest` and the host's, broker's and datafeed's unit
+# suites, 452 s and 785 s of CPU; without, 432 s and 738 s.
 # The test folders mypy checks, each in a run of its own: several are named tests/ and have a
 # conftest.py, and pytest imports each folder's helpers as top-level modules. Their functions may
 # leave fixtures unannotated; their bodies are checked all the same (check_untyped_defs).
@@ -237,7 +238,7 @@ def lowest(session: nox.Session) -> None:
     show = "import fastapi, pydantic; print('fastapi', fastapi.__version__, 'pydantic', pydantic.VERSION)"
     session.run("python", "-c", show)
     expected = {"TRADING_EXPECT_MODULES": "core,broker,datafeed"}
-    session.run("pytest", "tests", *WORKERS, *LOWEST_TESTS, *session.posargs, env=expected)
+    session.run("pytest", "tests", *LOWEST_TESTS, *session.posargs, env=expected)
 
 
 # The fleet tests start a whole fleet (supervisord, nginx, eleven replicas, PostgreSQL) once, in a
@@ -304,12 +305,11 @@ def unit(session: nox.Session, package: str) -> None:
     # The host's contract tooling (its `contracts` and `clients` extras) is under test too.
     extra = ["openapi-python-client>=0.29.1,<0.30", "jsonschema>=4.18", "pyyaml>=6"] if package == "host" else []
     install_wheels(session, needed, *TEST_REQUIREMENTS, *extra)
-    parallel = WORKERS if package in PARALLEL_UNITS else []
     folder = str(SOURCES[package] / "tests")
     if package != "broker":
-        session.run("pytest", folder, *parallel, *session.posargs)
+        session.run("pytest", folder, *session.posargs)
         return
-    session.run("pytest", folder, *parallel, "-m", "not needs_host", *session.posargs)
+    session.run("pytest", folder, "-m", "not needs_host", *session.posargs)
     install_wheels(session, ["host"])
     session.run("pytest", folder, "-m", "needs_host", *session.posargs)
 
