@@ -119,10 +119,10 @@ EVERY_TEST = "all"
 # FastAPI or pydantic would differ. The independent tests of one module's behaviour (broker storage,
 # keys and streams, the datafeed's UDF, the broker's contracts) run on the latest releases only.
 LOWEST_TESTS = ["-m", "not (independent and modules)"]
-# pytest-xdist's processes for tests(all), the longest session, which starts first and ends last. The tests are
-# independent: servers take free ports (started again on another if one is taken meanwhile),
-# folders are pytest's per-test ones, each PostgreSQL test creates a database of its own. A module
-# whose tests share a module-scoped server is one xdist_group, so that one process makes it once.
+# pytest-xdist's processes for tests(all), the longest session, which starts first and ends last.
+# The tests are independent: servers take free ports (started again on another if one is taken
+# meanwhile), folders are pytest's per-test ones, each PostgreSQL test creates a database of its own.
+# A module whose tests share a module-scoped server is one xdist_group: one process makes it once.
 # One per CPU: two per CPU measured no faster on 2 CPUs (tests(all), four pairs of runs back to back:
 # medians 191 s and 190 s, the pairs' differences -41 s to +45 s), the CPUs being what is short.
 WORKERS = ["-n", os.environ.get("TRADING_TEST_WORKERS", "auto"), "--dist", "loadgroup"]
@@ -222,13 +222,13 @@ def tests(session: nox.Session, combination: str) -> None:
     names = COMBINATIONS[combination]
     install_wheels(session, names + CLIENTS, *TEST_REQUIREMENTS)
     expected = {"TRADING_EXPECT_MODULES": ",".join(MODULES[n] for n in names if n in MODULES)}
-    # tests(all) requires each independent test to run; the others leave them out. Those others run
-    # about twenty tests: in one process, which costs about 4 s of CPU less than pytest-xdist's
-    # workers (tests(core): 15.8 s against 19.7 s), CPU being what the sessions side by side share.
-    if combination == EVERY_TEST:
-        session.run("pytest", "tests", *WORKERS, "--independent=require", *session.posargs, env=expected)
-    else:
-        session.run("pytest", "tests", "--independent=deselect", *session.posargs, env=expected)
+    # tests(all) requires each independent test to run, on pytest-xdist; the others leave them out
+    # and run their twenty-odd tests in one process (tests(core): 15.8 s of CPU against 19.7 s with
+    # the workers).
+    every = combination == EVERY_TEST
+    workers = WORKERS if every else []
+    independent = "--independent=require" if every else "--independent=deselect"
+    session.run("pytest", "tests", *workers, independent, *session.posargs, env=expected)
 
 
 @nox.session(requires=["wheels"])
