@@ -11,7 +11,7 @@ import pytest
 from broker_setup import NOW
 
 from trading_broker import BrokerService, Order, OrderChanges, OrderRequest, OrderType
-from trading_broker._events import BrokerEvent
+from trading_broker._events import BrokerEvent, EventHub
 from trading_broker._outbox import PROBE_INTERVAL, OutboxRelay, last_sequences, prune
 from trading_broker._store import Transaction
 
@@ -134,6 +134,40 @@ async def test_the_relay_delivers_out_of_order_commits_in_order(service):
         await relay.stop()
     # The relay's and the service's deliveries went to one hub: each event arrived once, in order.
     assert [e.sequence for e in hub_events] == [e.sequence for e in stored]
+
+
+async def test_a_notification_that_comes_during_a_read_of_its_account_is_relayed(service, monkeypatch):
+    """The relay reads an account's events; the account's next commit is notified while that read
+    is still on its way (its snapshot before the commit): the relay reads once more at once, not
+    at the next catch-up (an hour away here)."""
+    from trading_broker import _outbox
+
+    hub = EventHub()  # the relay's own: the service's relay delivers to service.events
+    relay = OutboxRelay(service.store, hub, poll_interval=3600, clock=lambda: NOW)
+    reading, release = asyncio.Event(), asyncio.Event()
+    read = _outbox.read
+
+    async def held_read(*args, **kwargs):
+        events = await read(*args, **kwargs)
+        if not reading.is_set():
+            reading.set()
+            await release.wait()
+        return events
+
+    monkeypatch.setattr(_outbox, "read", held_read)
+    relay._tasks.append(asyncio.create_task(relay._run()))
+    try:
+        async with hub.subscribe("ivan", ["order"]) as heard:
+            placed = [(await service.place("ivan", limit("AAPL", 90.0))).order.id]
+            relay.notified("ivan", (await last_sequences(service.store))["ivan"])
+            await reading.wait()
+            placed.append((await service.place("ivan", limit("AAPL", 90.0))).order.id)
+            relay.notified("ivan", (await last_sequences(service.store))["ivan"])
+            release.set()
+            got = await next_events(heard, 2)
+            assert [e.subject.id for e in got if isinstance(e.subject, Order)] == placed
+    finally:
+        await relay.stop()
 
 
 async def test_old_events_are_pruned_and_numbers_go_on(service):

@@ -274,8 +274,14 @@ class OutboxRelay:
     async def _drain(self) -> None:
         while self._pending:
             account = min(self._pending)
-            await self._relay(account)
+            # Taken off before the read: a notification that comes while it runs (its commit
+            # perhaps after the read's snapshot) puts the account back, for one more read.
             self._pending.discard(account)
+            try:
+                await self._relay(account)
+            except BaseException:
+                self._pending.add(account)
+                raise
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
