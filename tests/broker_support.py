@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import forked
 import pytest
 from harness import BIN, Server, clean_env, ok
 
@@ -68,9 +69,7 @@ def broker_env(database_url: str, **extra: str) -> dict[str, str]:
 
 def broker_cli(*args: str, cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """Run the installed ``trading-broker`` command."""
-    return subprocess.run(
-        [str(BIN / "trading-broker"), *args], cwd=cwd, env=dict(env), capture_output=True, text=True, check=False
-    )
+    return forked.run([str(BIN / "trading-broker"), *args], cwd=cwd, env=env)
 
 
 API_KEYS_ENV = "TRADING_MODULES__BROKER__API_KEYS"
@@ -78,8 +77,8 @@ API_KEYS_ENV = "TRADING_MODULES__BROKER__API_KEYS"
 
 def configured_key(account: str, env: dict[str, str]) -> dict[str, Any]:
     """A key of the broker's settings (``api_keys``) for ``account``, added to ``env`` for the server
-    started with it: for the tests where a key is only a means, it costs no process of its own
-    (``create_key`` runs the command, about a second of CPU)."""
+    started with it: for the tests where a key is only a means, it costs no process
+    (``create_key`` runs the command: a process and a database of its own)."""
     token = secrets.token_urlsafe(32)
     keys = json.loads(env.get(API_KEYS_ENV, "[]"))
     keys.append({"account": account, "sha256": hashlib.sha256(token.encode()).hexdigest()})

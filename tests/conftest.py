@@ -146,9 +146,13 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
     servers: list[Server] = []
 
     def start(
-        args: list[str], *, env: Mapping[str, str] | None = None, ready_path: str = "/api/v1/core/health"
+        args: list[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        ready_path: str = "/api/v1/core/health",
+        fresh: bool = False,
     ) -> Server:
-        server = start_server(args, cwd=tmp_path, env=env, ready_path=ready_path)
+        server = start_server(args, cwd=tmp_path, env=env, ready_path=ready_path, fresh=fresh)
         servers.append(server)
         return server
 

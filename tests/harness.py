@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+import forked
 import httpx
 import psutil
 
@@ -51,7 +52,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Server:
     """A real server process and an HTTP client for it."""
 
-    process: subprocess.Popen[str]
+    process: forked.Process
     base_url: str
     log: Path
     launched: float = 0.0
@@ -93,7 +94,12 @@ class Serve(Protocol):
     """The ``serve`` fixture: starts a server (``{port}`` in ``args`` is a free port), stopped at teardown."""
 
     def __call__(
-        self, args: list[str], *, env: Mapping[str, str] | None = None, ready_path: str = "/api/v1/core/health"
+        self,
+        args: list[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        ready_path: str = "/api/v1/core/health",
+        fresh: bool = False,
     ) -> Server: ...
 
 
@@ -107,31 +113,32 @@ def start_server(
     cwd: Path,
     env: Mapping[str, str] | None = None,
     ready_path: str = "/api/v1/core/health",
+    fresh: bool = False,
 ) -> Server:
     """Start ``args`` (``{port}`` in them stands for a free port) and wait until it answers.
 
     Tests run in parallel processes, so a port found free may be taken before the server binds
-    it; the server is then started again on another port.
+    it; the server is then started again on another port. ``fresh``: in a new interpreter even
+    if it is one of this environment's scripts (see ``forked``).
     """
     for _ in range(4):
         port = free_port()
         try:
-            return _start_on(
-                [a.replace("{port}", str(port)) for a in args], port=port, cwd=cwd, env=env, ready_path=ready_path
-            )
+            command = [a.replace("{port}", str(port)) for a in args]
+            return _start_on(command, port=port, cwd=cwd, env=env, ready_path=ready_path, fresh=fresh)
         except PortTaken:
             if not any("{port}" in a for a in args):
                 raise
     raise AssertionError(f"no free port found for {args}")
 
 
-def _start_on(args: list[str], *, port: int, cwd: Path, env: Mapping[str, str] | None, ready_path: str) -> Server:
+def _start_on(
+    args: list[str], *, port: int, cwd: Path, env: Mapping[str, str] | None, ready_path: str, fresh: bool
+) -> Server:
     log = cwd / f"server-{port}.log"
+    log.write_text("")
     launched = time.monotonic()
-    with log.open("w") as handle:
-        process = subprocess.Popen(
-            args, cwd=cwd, env=dict(env or clean_env()), stdout=handle, stderr=subprocess.STDOUT, text=True
-        )
+    process = forked.popen(args, cwd=cwd, env=env or clean_env(), output=log, fresh=fresh)
     server = Server(process, f"http://127.0.0.1:{port}", log, launched=launched)
     deadline = launched + 30
     while time.monotonic() < deadline:
@@ -153,7 +160,7 @@ def _start_on(args: list[str], *, port: int, cwd: Path, env: Mapping[str, str] |
     raise AssertionError(f"server did not answer {ready_path} within 30 s:\n{server.output()}")
 
 
-def _listens(process: subprocess.Popen[str], port: int) -> bool:
+def _listens(process: forked.Process, port: int) -> bool:
     """Whether ``process`` (or a process it started) is what listens on ``port``.
 
     uvicorn binds its port only once the application has started, a second or so after launch.
@@ -179,9 +186,8 @@ def ok(response: Any) -> Any:
 
 
 def run_cli(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "trading-host"), *args], cwd=cwd, env=dict(env or clean_env()), capture_output=True, text=True
-    )
+    """Run the installed ``trading-host`` command (forked, see ``forked``)."""
+    return forked.run([str(BIN / "trading-host"), *args], cwd=cwd, env=env or clean_env())
 
 
 def cli_json(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> object:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import forked
 import pytest
 from harness import BIN, clean_env, free_port, run_cli
 
@@ -20,14 +21,7 @@ from harness import BIN, clean_env, free_port, run_cli
 def run(
     *args: str, cwd: Path, env: Mapping[str, str] | None = None, prefix: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*prefix, str(BIN / "trading-host"), *args],
-        cwd=cwd,
-        env=dict(env or clean_env()),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return forked.run([*prefix, str(BIN / "trading-host"), *args], cwd=cwd, env=env or clean_env(), timeout=60)
 
 
 def problems(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import forked
 import pytest
 from fake_plugins import plugin
 from harness import BIN, clean_env, free_port, run_cli, with_pythonpath
@@ -150,17 +151,10 @@ def test_text_output_lists_problems_and_fixes(tmp_path: Path) -> None:
 
 @pytest.mark.independent
 def test_serve_refuses_before_binding_and_lists_every_problem(tmp_path: Path) -> None:
-    import subprocess
-
     (tmp_path / "trading.toml").write_text('serve = ["v1", "v8", "v9"]\n')
     port = free_port()
-    result = subprocess.run(
-        [str(BIN / "trading-host"), "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = forked.run(
+        [str(BIN / "trading-host"), "serve", "--port", str(port)], cwd=tmp_path, env=clean_env(), timeout=60
     )
     assert result.returncode == 2
     assert "2 configuration problems" in result.stderr
@@ -172,14 +166,10 @@ def test_serve_refuses_before_binding_and_lists_every_problem(tmp_path: Path) ->
 
 @pytest.mark.independent
 def test_uvicorn_entry_point_reports_problems_without_a_traceback(tmp_path: Path) -> None:
-    import subprocess
-
-    result = subprocess.run(
+    result = forked.run(
         [str(BIN / "uvicorn"), "trading_host.main:app", "--port", str(free_port())],
         cwd=tmp_path,
         env=clean_env(GLOBAL_VERSION="v5"),
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     assert result.returncode == 2

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import forked
 import pytest
 from harness import BIN, Serve, Server, start_server, with_pythonpath, write_distribution
 
@@ -277,12 +278,10 @@ def test_everything_embedded_lives_under_the_prefix(serve: Serve, tmp_path: Path
 def test_a_user_route_on_a_platform_path_stops_the_start(tmp_path: Path) -> None:
     site = desk_site(tmp_path)
     (site / "user_app.py").write_text(EMBEDDED_APP.format(after=COLLIDING_ROUTE.format()))
-    result = subprocess.run(
+    result = forked.run(
         [str(BIN / "uvicorn"), "user_app:app", "--port", "0"],
         cwd=tmp_path,
         env=with_pythonpath(site, ENABLED_MODULES="desk"),
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     output = result.stdout + result.stderr

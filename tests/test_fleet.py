@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import forked
 import httpx
 import pytest
 from broker_support import broker_env, create_key, postgres_database
@@ -83,14 +84,8 @@ class Fleet:
         self.client = httpx.Client(base_url=self.gateway, timeout=10)
 
     def host(self, *args: str, check: bool = True, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(BIN / "trading-host"), "fleet", *args, "--config", str(EXAMPLE)],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        command = [str(BIN / "trading-host"), "fleet", *args, "--config", str(EXAMPLE)]
+        result = forked.run(command, cwd=self.folder, env=self.env, timeout=timeout)
         if check:
             assert result.returncode == 0, f"fleet {args}: {result.stdout}\n{result.stderr}\n{self.logs()}"
         return result

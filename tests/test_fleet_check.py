@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import forked
 import pytest
 from harness import BIN, clean_env
 
@@ -49,14 +50,7 @@ replicas = 0
 
 
 def fleet(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "trading-host"), "fleet", *args],
-        cwd=cwd,
-        env=clean_env(**env),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return forked.run([str(BIN / "trading-host"), "fleet", *args], cwd=cwd, env=clean_env(**env))
 
 
 def test_check_reports_every_problem_at_once_with_its_fix(tmp_path: Path) -> None:

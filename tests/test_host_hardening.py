@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import forked
 import httpx
 import pytest
 from harness import BIN, Server, clean_env, free_port, start_server, with_pythonpath, write_distribution
@@ -503,14 +504,7 @@ def test_a_percent_encoded_access_token_on_a_stream_is_redacted(serve, tmp_path:
 
 def start_failing(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     port = str(free_port())
-    return subprocess.run(
-        [a.replace("{port}", port) for a in args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return forked.run([a.replace("{port}", port) for a in args], cwd=cwd, env=env, timeout=60)
 
 
 @pytest.mark.parametrize(
@@ -545,13 +539,7 @@ def test_an_unreachable_database_is_named_with_its_fix(tmp_path: Path) -> None:
 
     env = broker_env("postgresql+asyncpg://postgres@127.0.0.1:1/trading")
     result = start_failing([str(BIN / "trading-host"), "serve", "--port", "{port}"], env, tmp_path)
-    check = subprocess.run(
-        [str(BIN / "trading-host"), "matrix", "--check", "--connect"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    check = forked.run([str(BIN / "trading-host"), "matrix", "--check", "--connect"], cwd=tmp_path, env=env)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "Traceback" not in output

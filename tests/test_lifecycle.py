@@ -6,10 +6,10 @@ start-up refusal of a sunset version."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
+import forked
 import httpx
 import pytest
 from harness import BIN, Serve, Server, clean_env, cli_json, run_cli, with_pythonpath
@@ -194,13 +194,8 @@ def test_refusing_to_start_a_sunset_version_is_a_config_switch(tmp_path: Path) -
 
     served = run_cli("serve", "--port", "0", cwd=tmp_path, env=env)
     checked = run_cli("matrix", "--check", cwd=tmp_path, env=env)
-    uvicorn = subprocess.run(
-        [str(BIN / "uvicorn"), "trading_host.main:app", "--port", "0"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    uvicorn = forked.run(
+        [str(BIN / "uvicorn"), "trading_host.main:app", "--port", "0"], cwd=tmp_path, env=env, timeout=60
     )
     before_sunset = run_cli("matrix", "--check", cwd=tmp_path, env={**env, "TRADING_NOW": "2027-06-30T00:00:00Z"})
 

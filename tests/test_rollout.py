@@ -47,12 +47,13 @@ def test_the_split_follows_the_weights_in_every_process_and_after_a_restart(serv
     (tmp_path / "trading.toml").write_text(CONFIG)
     command = [str(BIN / "trading-host"), "serve", "--port", "{port}"]
     env = with_pythonpath(site, ENABLED_MODULES="relay")
-    first, second = serve(command, env=env), serve(command, env=env)
+    # Fresh interpreters: each its own hash seed, which a split by hash() would follow.
+    first, second = serve(command, env=env, fresh=True), serve(command, env=env, fresh=True)
 
     by_first = assignments(first)
     by_second = assignments(second)
     first.stop()
-    restarted = assignments(serve(command, env=env))
+    restarted = assignments(serve(command, env=env, fresh=True))
 
     share = sum(v == "v2" for v in by_first.values()) / len(CALLERS)
     assert abs(share - 0.30) < 0.07, share
