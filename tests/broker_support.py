@@ -78,7 +78,7 @@ API_KEYS_ENV = "TRADING_MODULES__BROKER__API_KEYS"
 def configured_key(account: str, env: dict[str, str]) -> dict[str, Any]:
     """A key of the broker's settings (``api_keys``) for ``account``, added to ``env`` for the server
     started with it: for the tests where a key is only a means, it costs no process
-    (``create_key`` runs the command: a process and a database of its own)."""
+    (``create_key`` runs the command in a process of its own)."""
     token = secrets.token_urlsafe(32)
     keys = json.loads(env.get(API_KEYS_ENV, "[]"))
     keys.append({"account": account, "sha256": hashlib.sha256(token.encode()).hexdigest()})
