@@ -31,10 +31,9 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Mapping, Sequence
-from functools import reduce
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 BIN = Path(sys.executable).parent
 PRELOAD = [
@@ -189,14 +188,21 @@ def _run(
         os.close(opened)
     # The streams an interpreter makes for files: stdout buffered, stderr line by line.
     encoding = sys.__stdout__.encoding if sys.__stdout__ is not None else "utf-8"
-    sys.stdin = sys.__stdin__ = open(0, encoding=encoding, closefd=False)  # noqa: SIM115
-    sys.stdout = sys.__stdout__ = open(1, "w", encoding=encoding, closefd=False)  # noqa: SIM115
-    sys.stderr = sys.__stderr__ = open(2, "w", 1, encoding, "backslashreplace", closefd=False)  # noqa: SIM115
+    streams = {
+        "stdin": open(0, encoding=encoding, closefd=False),  # noqa: SIM115
+        "stdout": open(1, "w", encoding=encoding, closefd=False),  # noqa: SIM115
+        "stderr": open(2, "w", 1, encoding, "backslashreplace", closefd=False),  # noqa: SIM115
+    }
+    for name, stream in streams.items():  # sys.stdout and sys.__stdout__...
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
     sys.argv = list(argv)
     status = 0
     try:
         module, _, attribute = entry.partition(":")
-        main = reduce(getattr, attribute.split("."), importlib.import_module(module))
+        main: Any = importlib.import_module(module)
+        for name in attribute.split("."):
+            main = getattr(main, name)
         status = _exit_status(main())
     except SystemExit as exc:
         status = _exit_status(exc.code)
@@ -204,9 +210,9 @@ def _run(
         traceback.print_exc()
         status = 1
     atexit._run_exitfuncs()  # what the interpreter runs at its exit (multiprocessing's child does not)
-    for stream in (sys.stdout, sys.stderr):
+    for output in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+            output.flush()
     os._exit(status)
 
 
