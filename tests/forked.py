@@ -24,6 +24,7 @@ import functools
 import importlib
 import json
 import multiprocessing
+import multiprocessing.util  # registers its exit function before _kill_leftovers is
 import os
 import signal
 import subprocess
@@ -46,11 +47,23 @@ PRELOAD = [
     "alembic.runtime.migration",
     "uvicorn",
     "httpx",
+    # multiprocessing runs the parent's main script again in each child, as ``__mp_main__``: under
+    # pytest (not under pytest-xdist, whose workers have none) the ``pytest`` script, which imports
+    # pytest and does nothing else. Imported once here, it costs the child nothing.
+    "pytest",
 ]
 """Imported once by the fork server (a module that is not installed is left out)."""
 
 _forks = multiprocessing.get_context("forkserver")
 _forks.set_forkserver_preload(PRELOAD)
+
+
+@atexit.register  # after multiprocessing's own exit function, so before it: it waits for every child
+def _kill_leftovers() -> None:
+    """Kill what a failed test left running, as the test runner ends."""
+    for child in multiprocessing.active_children():
+        child.kill()
+        child.join()
 
 
 class Process(Protocol):
@@ -136,6 +149,7 @@ def popen(args: Sequence[str], *, cwd: Path, env: Mapping[str, str], output: Pat
     this environment's scripts (and not ``fresh``), a new interpreter otherwise."""
     entry = None if fresh else entry_point(args[0])
     if entry is not None:
+        output.touch()
         return Forked(args, entry, cwd=cwd, env=env, stdout=output, stderr=None)
     with output.open("a") as handle:
         return subprocess.Popen(list(args), cwd=cwd, env=dict(env), stdout=handle, stderr=subprocess.STDOUT, text=True)

@@ -306,6 +306,7 @@ def test_valid_module_settings_reach_the_plan(installed: Installed) -> None:
     # Validated once, here: the module gets these objects as they are.
     assert plan.module_settings["alpha"] == AlphaSettings(limit=3)
     assert plan.module_settings["beta"] == NoSettings()
+    assert list(plan.module_settings) == plan.modules()  # in one order, whatever the hash seed
 
 
 def test_settings_for_a_module_with_no_settings_are_refused(installed: Installed) -> None:

@@ -403,7 +403,6 @@ class _Resolver:
                 )
 
     def check_settings(self) -> None:
-        served = set(self.plan.modules())
         for module in self.config.modules:
             where = self.loaded.where(f"modules.{module}")
             if module not in self.available and not self.loaded.is_default(f"modules.{module}"):
@@ -413,7 +412,7 @@ class _Resolver:
                     + did_you_mean(module, self.available),
                     f"{_install_hint(module)}, or remove the [modules.{module}] table",
                 )
-        for module in served:
+        for module in self.plan.modules():  # in the plan's order: `config` lists them so, whatever the hash seed
             try:
                 cls = self.plan.module_class(module)
             except KeyError:
