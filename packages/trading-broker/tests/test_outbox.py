@@ -82,10 +82,11 @@ async def test_a_failed_transaction_publishes_and_stores_nothing(service, tape, 
 
 
 async def test_another_service_on_the_database_hears_every_event_once_in_order(database_url, tape):
-    # Two replicas: on PostgreSQL B hears A's events through NOTIFY (its catch-up is set an hour
-    # apart, so only the notification can wake it in time); on SQLite through its catch-up.
+    # Two replicas: on PostgreSQL each hears the other's events through NOTIFY (their catch-ups are
+    # set an hour apart, so only the notification can wake them in time); on SQLite through their
+    # catch-ups, a tenth of a second apart.
     poll = 3600.0 if database_url.startswith("postgresql") else 0.1
-    a = BrokerService(database_url=database_url, prices=tape, clock=lambda: NOW)
+    a = BrokerService(database_url=database_url, prices=tape, clock=lambda: NOW, outbox_poll_interval=poll)
     b = BrokerService(database_url=database_url, prices=tape, clock=lambda: NOW, outbox_poll_interval=poll)
     await a.open()
     await b.open()
