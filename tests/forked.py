@@ -21,7 +21,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import importlib
 import json
 import multiprocessing
 import multiprocessing.util  # registers its exit function before _kill_leftovers is
@@ -34,7 +33,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 BIN = Path(sys.executable).parent
 PRELOAD = [
@@ -89,7 +88,14 @@ class Forked:
     the tests use."""
 
     def __init__(
-        self, args: Sequence[str], entry: str, *, cwd: Path, env: Mapping[str, str], stdout: Path, stderr: Path | None
+        self,
+        args: Sequence[str],
+        entry: metadata.EntryPoint,
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        stdout: Path,
+        stderr: Path | None,
     ) -> None:
         """``stderr`` ``None``: errors go to ``stdout`` too."""
         self.args = list(args)
@@ -134,14 +140,14 @@ def _library() -> list[str]:
     return found
 
 
-def entry_point(executable: str) -> str | None:
-    """The entry point (``module:attribute``) of ``executable`` if it is one of this environment's
-    console scripts, else ``None``."""
+@functools.cache  # the environment's scripts stay as installed for the whole run
+def entry_point(executable: str) -> metadata.EntryPoint | None:
+    """The entry point of ``executable`` if it is one of this environment's console scripts."""
     path = Path(executable)
     if path.parent != BIN:
         return None
     found = list(metadata.entry_points(group="console_scripts", name=path.name))
-    return found[0].value if found else None
+    return found[0] if found else None
 
 
 def popen(args: Sequence[str], *, cwd: Path, env: Mapping[str, str], output: Path, fresh: bool = False) -> Process:
@@ -184,7 +190,13 @@ def _read(path: Path) -> str:
 
 
 def _run(
-    entry: str, argv: list[str], cwd: str, env: dict[str, str], library: list[str], stdout: str, stderr: str | None
+    entry: metadata.EntryPoint,
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    library: list[str],
+    stdout: str,
+    stderr: str | None,
 ) -> None:
     """Become the process the interpreter would start for ``argv``, run the entry point, exit."""
     os.chdir(cwd)
@@ -213,11 +225,7 @@ def _run(
     sys.argv = list(argv)
     status = 0
     try:
-        module, _, attribute = entry.partition(":")
-        main: Any = importlib.import_module(module)
-        for name in attribute.split("."):
-            main = getattr(main, name)
-        status = _exit_status(main())
+        status = _exit_status(entry.load()())
     except SystemExit as exc:
         status = _exit_status(exc.code)
     except BaseException:  # as the interpreter reports an uncaught exception
